@@ -1,0 +1,31 @@
+# Two entry points for a fresh machine: `make run` (the offline sample, end to end) and `make test`.
+# Both bootstrap .venv once; it is rebuilt only when pyproject.toml changes.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= 2
+
+.PHONY: run test lint venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --configfile config.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests workflow_scripts benchmarks
+	$(BIN)/snakemake --lint --cores 1
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests workflow_scripts benchmarks
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf results logs benchmarks/results .snakemake

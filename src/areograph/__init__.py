@@ -1,0 +1,1 @@
+"""areograph: terraformed Mars mosaics and colourised rover videos."""

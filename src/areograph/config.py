@@ -1,0 +1,109 @@
+"""Load and validate config.yaml before any job runs.
+
+The JSON schema (``config.schema.yaml`` beside this module) rejects unknown keys, wrong types and
+out-of-range values; the checks that span several keys (a Mars region fed by an Earth-only source,
+duplicate region names) live here. Every error names the key path and the offending value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCHEMA_FILE = "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A config value is missing, unknown or out of range; the message names key and value."""
+
+
+def load_schema() -> dict[str, Any]:
+    """The config JSON schema, shipped inside the package."""
+    text = resources.files("areograph").joinpath(SCHEMA_FILE).read_text()
+    return yaml.safe_load(text)
+
+
+def _key_path(path: Any) -> str:
+    parts = []
+    for p in path:
+        parts.append(f"[{p}]" if isinstance(p, int) else (f".{p}" if parts else str(p)))
+    return "".join(parts) or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = _key_path(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        return f"{where}: unknown key(s) {extra}; allowed keys are {allowed}"
+    if error.validator == "required":
+        return f"{where}: {error.message}"
+    return f"{where}: value {error.instance!r} is invalid: {error.message}"
+
+
+def validate_config(config: Mapping[str, Any], source: str = "config") -> dict[str, Any]:
+    """Validate ``config`` against the schema and cross-key rules; return it as a plain dict.
+
+    Raises ConfigError listing every problem, each naming its key path and value.
+    """
+    config = dict(config)
+    validator = jsonschema.Draft202012Validator(load_schema())
+    problems = [_describe(e) for e in sorted(validator.iter_errors(config), key=lambda e: list(e.path))]
+    if not problems:
+        problems = _cross_checks(config)
+    if problems:
+        raise ConfigError(f"{source} is invalid:\n  " + "\n  ".join(problems))
+    return config
+
+
+def _cross_checks(config: Mapping[str, Any]) -> list[str]:
+    from areograph.sources import COLLECTION_INPUTS, INPUT_PLANET, adapter_inputs
+
+    problems: list[str] = []
+    names = [r["name"] for r in config["regions"]]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"regions: region name {dup!r} is used more than once")
+    sources = config["sources"]
+    for i, region in enumerate(config["regions"]):
+        for key in (k for k, planet in INPUT_PLANET.items() if planet == region["planet"]):
+            adapter = sources[key]["adapter"]
+            if key not in adapter_inputs(adapter):
+                problems.append(
+                    f"sources.{key}.adapter: value {adapter!r} cannot serve {key} "
+                    f"(planet {region['planet']!r}) needed by regions[{i}] ({region['name']!r})"
+                )
+    for key in COLLECTION_INPUTS:
+        adapter = sources[key]["adapter"]
+        if key not in adapter_inputs(adapter):
+            problems.append(f"sources.{key}.adapter: value {adapter!r} cannot serve {key}")
+    if not any(r["planet"] == "earth" and r["split"] in ("train", "blocks") for r in config["regions"]):
+        problems.append("regions: at least one earth region must have split 'train' or 'blocks'")
+    return problems
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file and validate it; errors name the file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
+    return validate_config(data, source=str(path))
+
+
+def regions(config: Mapping[str, Any], planet: str | None = None) -> list[dict[str, Any]]:
+    """Regions of the config, optionally only one planet's."""
+    return [r for r in config["regions"] if planet is None or r["planet"] == planet]
+
+
+def tiles_shape(region: Mapping[str, Any]) -> tuple[int, int]:
+    """(columns, rows) of a region: ``tiles_per_side`` is an int (square) or [east-west, north-south]."""
+    n = region["tiles_per_side"]
+    return (n, n) if isinstance(n, int) else (int(n[0]), int(n[1]))

@@ -62,7 +62,7 @@ def validate_config(config: Mapping[str, Any], source: str = "config") -> dict[s
 
 
 def _cross_checks(config: Mapping[str, Any]) -> list[str]:
-    from areograph.sources import COLLECTION_INPUTS, INPUT_PLANET, adapter_inputs
+    from areograph.sources import COLLECTION_INPUTS, INPUT_PLANET, adapter_inputs, adapter_options_schema
 
     problems: list[str] = []
     names = [r["name"] for r in config["regions"]]
@@ -77,6 +77,11 @@ def _cross_checks(config: Mapping[str, Any]) -> list[str]:
                     f"sources.{key}.adapter: value {adapter!r} cannot serve {key} "
                     f"(planet {region['planet']!r}) needed by regions[{i}] ({region['name']!r})"
                 )
+    for key, spec in sources.items():
+        validator = jsonschema.Draft202012Validator(adapter_options_schema(spec["adapter"]))
+        for err in validator.iter_errors(spec.get("options", {})):
+            err.path.extendleft(["options", key, "sources"])  # extendleft reverses
+            problems.append(_describe(err))
     for key in COLLECTION_INPUTS:
         adapter = sources[key]["adapter"]
         if key not in adapter_inputs(adapter):

@@ -61,6 +61,8 @@ class Source(ABC):  # noqa: B024 - adapters override the subset of fetch_* that 
 
     name: ClassVar[str]
     inputs: ClassVar[frozenset[str]]
+    # JSON schema of this adapter's `options:` in config.yaml; unknown option keys are rejected.
+    options_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False}
 
     def __init__(self, options: Mapping[str, Any] | None = None, data_root: Path | None = None) -> None:
         self.options = dict(options or {})
@@ -86,6 +88,11 @@ def _adapter_class(name: str) -> type[Source]:
 def adapter_inputs(name: str) -> frozenset[str]:
     """The config inputs an adapter can serve (used by config validation)."""
     return _adapter_class(name).inputs
+
+
+def adapter_options_schema(name: str) -> dict[str, Any]:
+    """The JSON schema of an adapter's ``options`` (used by config validation)."""
+    return _adapter_class(name).options_schema
 
 
 def adapter_planets(name: str) -> frozenset[str]:

@@ -34,6 +34,11 @@ class SampleSource(Source):
 
     name: ClassVar[str] = "sample"
     inputs: ClassVar[frozenset[str]] = frozenset(RASTER_FILES) | frozenset(COLLECTION_DIRS)
+    options_schema: ClassVar[dict] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"root": {"type": "string"}},
+    }
 
     @property
     def root(self) -> Path:

@@ -1,0 +1,40 @@
+"""areograph: terraformed Mars mosaics and colourised rover videos.
+
+The Snakefile only validates the config and includes one rules file per phase; all logic lives in the
+areograph package (src/areograph), called from thin adapters in workflow_scripts/.
+"""
+
+import sys
+from pathlib import Path
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from areograph.config import validate_config  # noqa: E402
+
+
+configfile: "config.yaml"
+
+
+config = validate_config(config)
+
+
+include: "rules/common.smk"
+include: "rules/terrain.smk"
+include: "rules/train.smk"
+include: "rules/render.smk"
+include: "rules/rovers.smk"
+
+
+localrules:
+    all,
+    fetch_raster,
+    fetch_collection,
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets(),

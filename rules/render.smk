@@ -1,0 +1,28 @@
+# Render terraformed Mars: the trained generator over each Mars region, as blended overlapping windows.
+
+
+rule render_mars:
+    """Georeferenced terraformed mosaic (Mars AEQD CRS), a quicklook and hillshade | terraformed PNGs."""
+    input:
+        elevation=f"{RESULTS}/tiles/{{region}}/elevation",
+        model=f"{RESULTS}/models/terrain_pix2pix/model.pt",
+        packed=f"{RESULTS}/datasets/terrain_pairs.npz",
+    output:
+        tif=f"{RESULTS}/mars/{{region}}/terraformed.tif",
+        quicklook=f"{RESULTS}/mars/{{region}}/quicklook.png",
+        side_by_side=f"{RESULTS}/mars/{{region}}/side_by_side.png",
+    log:
+        f"{RESULTS}/logs/render_mars/{{region}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/render_mars/{{region}}.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        elevation=config["elevation"],
+        render=config["render"],
+    script:
+        "../workflow_scripts/render_mars.py"

@@ -1,0 +1,99 @@
+"""The config schema and cross-key checks: every rejection names the key and the value."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from areograph.config import ConfigError, load_config, tiles_shape, validate_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def config() -> dict:
+    return load_config(ROOT / "config.yaml")
+
+
+def rejected(cfg: dict) -> str:
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg)
+    return str(err.value)
+
+
+def test_shipped_config_is_valid(config: dict) -> None:
+    assert {r["planet"] for r in config["regions"]} == {"earth", "mars"}
+
+
+def test_unknown_key_is_rejected_with_its_name(config: dict) -> None:
+    config["tiles"]["tile_szie"] = 256
+    msg = rejected(config)
+    assert "tiles: unknown key(s) ['tile_szie']" in msg
+    assert "size_px" in msg  # the allowed keys are listed
+
+
+def test_unknown_top_level_key(config: dict) -> None:
+    config["trainig"] = {}
+    assert "unknown key(s) ['trainig']" in rejected(config)
+
+
+def test_wrong_type_names_key_and_value(config: dict) -> None:
+    config["tiles"]["size_px"] = "256"
+    assert "tiles.size_px: value '256' is invalid" in rejected(config)
+
+
+def test_latitude_out_of_range(config: dict) -> None:
+    config["regions"][0]["lat"] = 95
+    msg = rejected(config)
+    assert "regions[0].lat: value 95 is invalid" in msg
+
+
+def test_mars_region_fed_by_earth_source(config: dict) -> None:
+    config["sources"]["mars_elevation"] = {"adapter": "earthengine"}
+    msg = rejected(config)
+    assert "sources.mars_elevation.adapter: value 'earthengine'" in msg
+    assert "'gale'" in msg
+
+
+def test_unknown_adapter_option(config: dict) -> None:
+    config["sources"]["earth_elevation"]["options"] = {"rooot": "x"}
+    assert "sources.earth_elevation.options: unknown key(s) ['rooot']" in rejected(config)
+
+
+def test_duplicate_region_names(config: dict) -> None:
+    config["regions"].append(copy.deepcopy(config["regions"][0]))
+    assert "region name 'sierra' is used more than once" in rejected(config)
+
+
+def test_tiles_per_side_square_or_pair(config: dict) -> None:
+    assert tiles_shape({"tiles_per_side": 3}) == (3, 3)
+    assert tiles_shape({"tiles_per_side": [2, 4]}) == (2, 4)
+    config["regions"][0]["tiles_per_side"] = [2, 4, 1]
+    assert "regions[0].tiles_per_side" in rejected(config)
+
+
+def test_bad_yaml_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("tiles: [unclosed\n")
+    with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
+        load_config(bad)
+
+
+def test_snakemake_stops_before_any_job(tmp_path: Path, config: dict) -> None:
+    """The workflow itself validates: a dry run with a bad config fails with the key in the message."""
+    config["regions"][1]["lat"] = 95
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    snakemake = Path(sys.executable).parent / "snakemake"
+    run = subprocess.run(
+        [str(snakemake), "-n", "--cores", "1", "--configfile", str(cfg), "--directory", str(tmp_path),
+         "--snakefile", str(ROOT / "Snakefile")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode != 0
+    assert "regions[1].lat: value 95 is invalid" in run.stdout + run.stderr

@@ -19,6 +19,7 @@ from PIL import Image
 
 from areograph.atomic import atomic_path
 from areograph.data.elevation import mars_to_earth_elevation, scale_elevation
+from areograph.data.pairs import training_elevations
 from areograph.render.windows import predict_blended
 from areograph.training.trainer import load_generator
 
@@ -124,8 +125,4 @@ def render_mars(
 
 def render_mars_from_pack(packed: str | Path, **kwargs) -> dict:
     """``render_mars`` with the Earth reference elevations taken from the packed training pairs."""
-    data = np.load(packed)
-    train = data["elevation"][data["split"] == "train"]
-    rng = np.random.default_rng(0)
-    reference = rng.choice(train.ravel(), size=min(200_000, train.size), replace=False)
-    return render_mars(earth_reference_m=reference, **kwargs)
+    return render_mars(earth_reference_m=training_elevations(Path(packed)), **kwargs)

@@ -1,0 +1,84 @@
+"""Overlapping-window blended inference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from areograph.render.windows import blend_weight, predict_blended
+
+
+def _identity(batch: np.ndarray) -> np.ndarray:
+    return batch.copy()
+
+
+def test_blend_weight_peaks_in_the_centre_and_stays_positive() -> None:
+    w = blend_weight(33)
+    assert w.shape == (33, 33)
+    assert w[16, 16] == pytest.approx(1.0) and w.max() == w[16, 16]
+    assert 0 < w[0, 0] < 0.01 and 0 < w[0, 16] < 0.1
+    np.testing.assert_allclose(w, w.T)
+    np.testing.assert_allclose(w, w[::-1, ::-1])
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "window", "overlap"), [(37, 53, 16, 6), (31, 29, 8, 4), (40, 24, 8, 0)]
+)
+def test_identity_model_returns_the_input(height: int, width: int, window: int, overlap: int) -> None:
+    image = np.random.default_rng(0).normal(size=(2, height, width)).astype(np.float32)
+    out = predict_blended(image, _identity, window, overlap, batch_size=3)
+    assert out.shape == image.shape and out.dtype == np.float32
+    np.testing.assert_allclose(out, image, atol=1e-5)
+
+
+def test_window_larger_than_the_image() -> None:
+    image = np.random.default_rng(1).normal(size=(3, 10, 7)).astype(np.float32)
+    sizes = []
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        sizes.append(batch.shape)
+        return batch[:, :1] * 2
+
+    out = predict_blended(image, predict, window_px=32, overlap_px=8)
+    assert all(s[1:] == (3, 32, 32) for s in sizes)
+    np.testing.assert_allclose(out, image[:1] * 2, atol=1e-5)
+
+
+def _offset_model(seed: int):
+    """A model that disagrees with its neighbours: each window gets its own random constant."""
+    rng = np.random.default_rng(seed)
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        return batch + rng.uniform(0, 10, size=(batch.shape[0], 1, 1, 1)).astype(np.float32)
+
+    return predict
+
+
+def _max_jump(image: np.ndarray) -> float:
+    return float(max(np.abs(np.diff(image, axis=1)).max(), np.abs(np.diff(image, axis=2)).max()))
+
+
+def test_blending_hides_seams_that_plain_pasting_shows() -> None:
+    image = np.zeros((1, 96, 96), dtype=np.float32)
+    pasted = predict_blended(image, _offset_model(0), window_px=32, overlap_px=0)
+    blended = predict_blended(image, _offset_model(0), window_px=32, overlap_px=16)
+    assert _max_jump(pasted) > 3.0  # non-overlapping paste: windows' offsets differ by up to 10 at seams
+    # blended: neighbouring pixels differ by about (offset difference) x (weight slope ~ pi / 2 overlap)
+    assert _max_jump(blended) < 0.2 * _max_jump(pasted)
+    assert _max_jump(blended) < 1.5 * 10 / 16
+
+
+def test_batches_respect_batch_size_and_bad_outputs_are_rejected() -> None:
+    image = np.zeros((1, 40, 40), dtype=np.float32)
+    batches = []
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        batches.append(len(batch))
+        return batch
+
+    predict_blended(image, predict, window_px=16, overlap_px=8, batch_size=4)
+    assert max(batches) == 4 and sum(batches) > 4
+    with pytest.raises(ValueError, match="predict returned shape"):
+        predict_blended(image, lambda b: b[:, :, :8], window_px=16, overlap_px=8)
+    with pytest.raises(ValueError, match="overlap_px < window_px"):
+        predict_blended(image, predict, window_px=16, overlap_px=16)

@@ -1,0 +1,256 @@
+"""Colourisation training data: LAB patches from the kept colour frames, split by sol.
+
+:func:`pack_patches` resizes every kept frame so its long side is at most ``max_side_px`` (the sample
+has 1648 x 1200 frames beside 256 px ones; this keeps the dataset small and CPU training fast and
+brings frames to a similar ground scale), converts it to scaled LAB once, and cuts ``patch_px``
+squares every ``stride_px`` into one ``.npz``. The train/validation split is by sol: all frames of a
+sol, and so all patches of a frame, fall on one side, because overlapping patches of one frame (or
+frames of one scene) on both sides would measure memorisation, not colourisation.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from areograph.atomic import atomic_path
+from areograph.data.augment import paired_augment
+from areograph.images.lab import rgb_to_lab_scaled
+
+logger = logging.getLogger("areograph.data")
+
+NO_SOL = -1
+
+
+def load_frame(path: Path, max_side_px: int) -> np.ndarray:
+    """An RGB frame as float32 (H, W, 3) in [0, 1], downscaled (Lanczos) to ``max_side_px`` long side.
+
+    Frames already small enough are not resampled (upscaling adds no information).
+    """
+    try:
+        with Image.open(path) as img:
+            rgb = img.convert("RGB")
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read colour frame: {exc}") from exc
+    scale = max_side_px / max(rgb.size)
+    if scale < 1:
+        size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+        rgb = rgb.resize(size, Image.Resampling.LANCZOS)
+    return np.asarray(rgb, dtype=np.float32) / 255.0
+
+
+def _offsets(length: int, patch_px: int, stride_px: int) -> list[int]:
+    """Patch origins along one axis: every ``stride_px`` plus one flush with the far edge."""
+    if length < patch_px:
+        return []
+    offsets = list(range(0, length - patch_px + 1, stride_px))
+    if offsets[-1] != length - patch_px:
+        offsets.append(length - patch_px)
+    return offsets
+
+
+def _read_manifest(manifest: Path, kept_dir: Path) -> list[tuple[str, int]]:
+    """(file, sol) of every manifest row whose file exists; sol NO_SOL where absent or not a number."""
+    if not manifest.is_file():
+        raise FileNotFoundError(f"{manifest}: manifest not found")
+    with open(manifest, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    frames = []
+    for row in rows:
+        name = (row.get("file") or "").strip()
+        if not name:
+            raise ValueError(f"{manifest}: row without a file name: {row}")
+        if not (kept_dir / name).is_file():
+            raise FileNotFoundError(f"{manifest}: lists {name!r}, which is not in {kept_dir}")
+        try:
+            sol = int(str(row.get("sol", "")).strip())
+        except ValueError:
+            sol = NO_SOL
+        frames.append((name, sol))
+    if not frames:
+        raise ValueError(f"{manifest}: no frames listed")
+    return sorted(frames)
+
+
+def split_by_sol(
+    sols: Sequence[int], val_fraction: float, seed: int = 0, val_sols: Sequence[int] | None = None
+) -> list[str]:
+    """Label frames "train"/"val" so that every sol lies wholly in one split.
+
+    With ``val_sols`` those sols are validation. Otherwise sols are visited in a seeded random
+    order and made validation until at least ``val_fraction`` of the frames are; at least one sol
+    always stays in training. A frame without a sol (``NO_SOL``) is its own group, keyed by position.
+    """
+    keys = [f"sol{s}" if s != NO_SOL else f"frame{i}" for i, s in enumerate(sols)]
+    groups = sorted(set(keys))
+    if val_sols is not None:
+        val = {f"sol{int(s)}" for s in val_sols}
+        missing = val - set(groups)
+        if missing:
+            raise ValueError(f"val_sols {sorted(missing)} have no kept frames")
+    else:
+        if not 0 <= val_fraction < 1:
+            raise ValueError(f"val_fraction must lie in [0, 1), got {val_fraction}")
+        order = [groups[i] for i in np.random.default_rng(seed).permutation(len(groups))]
+        val, n_val = set(), 0
+        for group in order[:-1]:  # the last group always trains
+            if n_val >= val_fraction * len(keys):
+                break
+            val.add(group)
+            n_val += keys.count(group)
+    labels = ["val" if k in val else "train" for k in keys]
+    if "train" not in labels:
+        raise ValueError("the validation sols take every frame; nothing is left to train on")
+    return labels
+
+
+def pack_patches(
+    kept_dir: str | Path,
+    manifest: str | Path,
+    out_path: str | Path,
+    patch_px: int = 64,
+    stride_px: int = 64,
+    max_side_px: int = 512,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    val_sols: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    """Cut scaled-LAB patches from the kept frames into one ``.npz`` (atomically); return a summary.
+
+    Arrays: ``L`` (N,1,p,p) and ``ab`` (N,2,p,p) float16 in [-1, 1], ``frame_index`` (N,) and
+    ``split`` (N,) per patch; ``frames``, ``frame_sol``, ``frame_split``, ``frame_patches`` per frame;
+    ``train_ab_mean`` (2,) the mean scaled a, b over training-frame pixels (the "mean Mars colour"
+    baseline); and the scalars ``patch_px``, ``stride_px``, ``max_side_px``. Frames smaller than a
+    patch contribute no patch and are counted in the summary.
+    """
+    kept_dir, manifest, out_path = Path(kept_dir), Path(manifest), Path(out_path)
+    if patch_px < 8 or stride_px < 1 or max_side_px < patch_px:
+        raise ValueError(f"need patch_px >= 8, stride_px >= 1, max_side_px >= patch_px; got "
+                         f"{patch_px}, {stride_px}, {max_side_px}")  # fmt: skip
+    frames = _read_manifest(manifest, kept_dir)
+    labels = split_by_sol([s for _, s in frames], val_fraction, seed, val_sols)
+    l_parts, ab_parts, index, per_frame = [], [], [], []
+    ab_sum, n_px = np.zeros(2), 0
+    for i, ((name, _), label) in enumerate(zip(frames, labels, strict=True)):
+        lightness, ab = rgb_to_lab_scaled(load_frame(kept_dir / name, max_side_px))
+        if label == "train":
+            ab_sum += ab.reshape(2, -1).sum(axis=1)
+            n_px += ab.shape[1] * ab.shape[2]
+        ys, xs = _offsets(ab.shape[1], patch_px, stride_px), _offsets(ab.shape[2], patch_px, stride_px)
+        for y in ys:
+            for x in xs:
+                l_parts.append(lightness[:, y : y + patch_px, x : x + patch_px].astype(np.float16))
+                ab_parts.append(ab[:, y : y + patch_px, x : x + patch_px].astype(np.float16))
+                index.append(i)
+        per_frame.append(len(ys) * len(xs))
+    if not index:
+        raise ValueError(f"{kept_dir}: no frame is at least {patch_px} px on its short side")
+    frame_split = np.array(labels, dtype=str)
+    patch_split = frame_split[np.array(index)]
+    if n_px == 0 or not np.any(patch_split == "train"):
+        raise ValueError(f"{kept_dir}: no training patches (all training frames smaller than {patch_px} px)")
+    with atomic_path(out_path) as tmp, open(tmp, "wb") as fh:
+        np.savez(
+            fh,
+            L=np.stack(l_parts),
+            ab=np.stack(ab_parts),
+            frame_index=np.array(index, dtype=np.int32),
+            split=patch_split,
+            frames=np.array([n for n, _ in frames], dtype=str),
+            frame_sol=np.array([s for _, s in frames], dtype=np.int32),
+            frame_split=frame_split,
+            frame_patches=np.array(per_frame, dtype=np.int32),
+            train_ab_mean=(ab_sum / n_px).astype(np.float32),
+            patch_px=np.int32(patch_px),
+            stride_px=np.int32(stride_px),
+            max_side_px=np.int32(max_side_px),
+        )
+    summary = {
+        "frames": {s: int(np.count_nonzero(frame_split == s)) for s in ("train", "val")},
+        "patches": {s: int(np.count_nonzero(patch_split == s)) for s in ("train", "val")},
+        "frames_without_patches": [n for (n, _), k in zip(frames, per_frame, strict=True) if k == 0],
+        "val_sols": sorted({s for (_, s), lab in zip(frames, labels, strict=True) if lab == "val"}),
+        "train_ab_mean": [round(float(v), 4) for v in ab_sum / n_px],
+        "patch_px": patch_px,
+        "stride_px": stride_px,
+        "max_side_px": max_side_px,
+    }
+    logger.info("packed %s patches from %s frames into %s", summary["patches"], summary["frames"], out_path)
+    return summary
+
+
+class ColourPatchDataset(Dataset):
+    """One split of a packed patch file: ``{"cond": L (1,p,p), "target": ab (2,p,p), "frame": name}``.
+
+    Tensors are float32 in [-1, 1]. With ``augment`` (default: on for "train" only) each item is
+    flipped left-right with probability 0.5, L and ab together; draws are keyed on ``seed``, the
+    process's torch seed (varied per DataLoader worker) and a per-item counter, as in PairDataset.
+    """
+
+    def __init__(self, packed: str | Path, split: str, augment: bool | None = None, seed: int = 0) -> None:
+        self.packed = Path(packed)
+        with np.load(self.packed) as z:
+            mask = z["split"] == split
+            if not np.any(mask):
+                have = sorted(set(z["split"].tolist()))
+                raise ValueError(f"{self.packed}: no patches in split {split!r} (has {have})")
+            self.lightness = np.ascontiguousarray(z["L"][mask])
+            self.ab = np.ascontiguousarray(z["ab"][mask])
+            self.frame_names = [str(z["frames"][i]) for i in z["frame_index"][mask]]
+        self.patch_px = int(self.lightness.shape[-1])
+        self.augment = split == "train" if augment is None else augment
+        self.seed = seed
+        self._draws = 0
+
+    def __len__(self) -> int:
+        return len(self.frame_names)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        cond = self.lightness[index].astype(np.float32)
+        target = self.ab[index].astype(np.float32)
+        if self.augment:  # load_px == crop_px: no resize, no crop, only the shared random flip
+            rng = np.random.default_rng([self.seed, torch.initial_seed(), self._draws, index])
+            self._draws += 1
+            cond, target = paired_augment([cond, target], self.patch_px, self.patch_px, rng)
+        return {
+            "cond": torch.from_numpy(np.ascontiguousarray(cond)),
+            "target": torch.from_numpy(np.ascontiguousarray(target)),
+            "frame": self.frame_names[index],
+        }
+
+
+@dataclass(frozen=True)
+class HeldoutFrame:
+    """A validation frame at training scale: name, sol and RGB float32 (H, W, 3) in [0, 1]."""
+
+    name: str
+    sol: int
+    rgb: np.ndarray
+
+
+def heldout_frames(kept_dir: str | Path, packed: str | Path, split: str = "val") -> list[HeldoutFrame]:
+    """The whole frames of one split, loaded and resized exactly as when they were packed.
+
+    Evaluation colourises full frames (no patch borders) at the scale the model was trained at.
+    """
+    kept_dir = Path(kept_dir)
+    with np.load(packed) as z:
+        names, sols, splits = z["frames"], z["frame_sol"], z["frame_split"]
+        max_side_px = int(z["max_side_px"])
+    frames = [
+        HeldoutFrame(str(n), int(s), load_frame(kept_dir / str(n), max_side_px))
+        for n, s, sp in zip(names, sols, splits, strict=True)
+        if sp == split
+    ]
+    if not frames:
+        raise ValueError(f"{packed}: no frames in split {split!r}")
+    return frames

@@ -49,7 +49,14 @@ def model_outputs(name):
 
 
 def rover_targets():
-    return []
+    return [
+        f"{RESULTS}/rovers/quality_report.csv",
+        f"{RESULTS}/eval/colour/metrics.json",
+        f"{RESULTS}/eval/colour/examples.png",
+        f"{RESULTS}/rovers/opportunity_colour.mp4",
+        f"{RESULTS}/rovers/opportunity_side_by_side.mp4",
+        f"{RESULTS}/rovers/still.png",
+    ]
 
 
 def all_targets():

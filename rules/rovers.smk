@@ -23,3 +23,165 @@ rule fetch_collection:
         source=lambda w: config["sources"][COLLECTIONS[w.collection]],
     script:
         "../workflow_scripts/fetch_collection.py"
+
+
+rule filter_rover_colour:
+    """Quality filter: drop blurred, empty, corrupt, greyscale and duplicate frames; one report row each."""
+    input:
+        f"{RESULTS}/raw/rovers/colour",
+    output:
+        kept=directory(f"{RESULTS}/rovers/kept"),
+        report=f"{RESULTS}/rovers/quality_report.csv",
+    log:
+        f"{RESULTS}/logs/filter_rover_colour.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/filter_rover_colour.tsv"
+    conda:
+        "../envs/rovers.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        quality=config["rovers"]["quality"],
+    script:
+        "../workflow_scripts/filter_rover_colour.py"
+
+
+rule pack_colour_patches:
+    """LAB patches (L -> ab) of the kept frames, train/validation split by sol."""
+    input:
+        f"{RESULTS}/rovers/kept",
+    output:
+        f"{RESULTS}/datasets/colour_patches.npz",
+    log:
+        f"{RESULTS}/logs/pack_colour_patches.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/pack_colour_patches.tsv"
+    conda:
+        "../envs/rovers.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        patches=config["rovers"]["patches"],
+    script:
+        "../workflow_scripts/pack_colour_patches.py"
+
+
+rule train_colouriser:
+    """U-Net L -> ab colouriser (L1, optionally + PatchGAN) through the shared trainer."""
+    input:
+        f"{RESULTS}/datasets/colour_patches.npz",
+    output:
+        model_outputs("colouriser"),
+    log:
+        f"{RESULTS}/logs/train_colouriser.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_colouriser.tsv"
+    conda:
+        "../envs/rovers.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=240,
+    params:
+        kind="colouriser",
+        colouriser=config["rovers"]["colouriser"],
+        baseline=config["rovers"]["baseline"],
+        training=config["rovers"]["training"],
+    script:
+        "../workflow_scripts/train_colour.py"
+
+
+use rule train_colouriser as train_colour_baseline with:
+    output:
+        model_outputs("colour_baseline"),
+    log:
+        f"{RESULTS}/logs/train_colour_baseline.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_colour_baseline.tsv"
+    params:
+        kind="baseline",
+        colouriser=config["rovers"]["colouriser"],
+        baseline=config["rovers"]["baseline"],
+        training=config["rovers"]["training"],
+
+
+rule evaluate_colouriser:
+    """Held-out PSNR / SSIM / CIEDE2000: colouriser vs baseline vs mean Mars colour vs greyscale."""
+    input:
+        kept=f"{RESULTS}/rovers/kept",
+        packed=f"{RESULTS}/datasets/colour_patches.npz",
+        colouriser=f"{RESULTS}/models/colouriser/model.pt",
+        baseline=f"{RESULTS}/models/colour_baseline/model.pt",
+    output:
+        metrics=f"{RESULTS}/eval/colour/metrics.json",
+        examples=f"{RESULTS}/eval/colour/examples.png",
+    log:
+        f"{RESULTS}/logs/evaluate_colouriser.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/evaluate_colouriser.tsv"
+    conda:
+        "../envs/rovers.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        render=config["rovers"]["render"],
+        n_examples=config["evaluation"].get("n_examples", 4),
+    script:
+        "../workflow_scripts/evaluate_colouriser.py"
+
+
+rule colourise_opportunity:
+    """Colourise every Opportunity HazCam EDR at full resolution (blended windows, own L kept)."""
+    input:
+        edrs=f"{RESULTS}/raw/rovers/opportunity",
+        model=f"{RESULTS}/models/colouriser/model.pt",
+    output:
+        directory(f"{RESULTS}/rovers/frames"),
+    log:
+        f"{RESULTS}/logs/colourise_opportunity.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/colourise_opportunity.tsv"
+    conda:
+        "../envs/rovers.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        render=config["rovers"]["render"],
+        stretch=config["rovers"]["edr"]["stretch_percentiles"],
+    script:
+        "../workflow_scripts/colourise_opportunity.py"
+
+
+rule render_rover_video:
+    """Captioned 5 FPS H.264 videos: colourised, and greyscale | colourised; plus a still."""
+    input:
+        frames=f"{RESULTS}/rovers/frames",
+        edrs=f"{RESULTS}/raw/rovers/opportunity",
+    output:
+        video=f"{RESULTS}/rovers/opportunity_colour.mp4",
+        side_by_side=f"{RESULTS}/rovers/opportunity_side_by_side.mp4",
+        still=f"{RESULTS}/rovers/still.png",
+    log:
+        f"{RESULTS}/logs/render_rover_video.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/render_rover_video.tsv"
+    conda:
+        "../envs/rovers.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        fps=config["rovers"]["video"]["fps"],
+        stretch=config["rovers"]["edr"]["stretch_percentiles"],
+    script:
+        "../workflow_scripts/render_rover_video.py"

@@ -24,7 +24,8 @@ from areograph.geo.tiling import TileReport, tile_region
 from areograph.metrics import ElevationColourLookup, l1, psnr, ssim
 from areograph.models.unet import depth_for_tile
 from areograph.sources import get_source
-from areograph.training.trainer import TrainConfig, load_generator, train
+from areograph.training.checkpoint import load_generator
+from areograph.training.trainer import TrainConfig, train
 
 log = logging.getLogger("areograph.terraform")
 

@@ -21,7 +21,7 @@ from areograph.atomic import atomic_path
 from areograph.data.elevation import mars_to_earth_elevation, scale_elevation
 from areograph.data.pairs import training_elevations
 from areograph.render.windows import predict_blended
-from areograph.training.trainer import load_generator
+from areograph.training.checkpoint import load_generator
 
 log = logging.getLogger("areograph.render")
 

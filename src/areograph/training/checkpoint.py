@@ -1,0 +1,160 @@
+"""Self-describing checkpoints and model files, written atomically, loaded without pickled code.
+
+A file stores each model as ``{"spec": {"name", "kwargs"}, "state_dict"}`` so it can rebuild the
+network from the registry by itself (the nanoGPT idea). Everything stored is tensors and plain Python
+values, so files load with ``torch.load(weights_only=True)``: opening a checkpoint never runs code.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from areograph.atomic import atomic_path
+from areograph.models.init import build_model
+
+CHECKPOINT_FORMAT = "areograph.checkpoint/1"
+MODEL_FORMAT = "areograph.model/1"
+
+
+def cpu_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:
+    """The module's weights, detached and on the CPU, so a file loads on any machine."""
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+
+
+def capture_rng_state() -> dict[str, Any]:
+    """Snapshot every RNG a training step draws from (python, numpy, torch CPU, CUDA if present).
+
+    Restoring it makes a resumed run draw the same dropout masks and augmentations as an
+    uninterrupted one.
+    """
+    bit_gen, keys, pos, has_gauss, cached = np.random.get_state()
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": {
+            "bit_generator": bit_gen,
+            "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached),
+        },
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+    return state
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    """Inverse of :func:`capture_rng_state`; CUDA states are restored only when the device count matches."""
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    np_state = state["numpy"]
+    np.random.set_state(
+        (
+            np_state["bit_generator"],
+            np_state["keys"].numpy().astype(np.uint32),
+            np_state["pos"],
+            np_state["has_gauss"],
+            np_state["cached_gaussian"],
+        )
+    )
+    torch.set_rng_state(state["torch"].cpu())
+    cuda = state.get("cuda") or []
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([s.cpu() for s in cuda])
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
+    """Write a training checkpoint atomically (temp file + rename): a crash never leaves half a file."""
+    with atomic_path(path) as tmp:
+        torch.save({"format": CHECKPOINT_FORMAT, **payload}, tmp)
+    return Path(path)
+
+
+def load_file(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint or model file safely (``weights_only``), with errors that name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint/model file")
+    try:
+        data = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:
+        raise ValueError(f"{path}: not a readable areograph checkpoint/model file ({err})") from err
+    if not isinstance(data, dict) or data.get("format") not in (CHECKPOINT_FORMAT, MODEL_FORMAT):
+        raise ValueError(f"{path}: not an areograph checkpoint/model file (no recognised 'format' key)")
+    return data
+
+
+def save_model(
+    path: Path,
+    generator_spec: dict[str, Any],
+    generator: nn.Module,
+    step: int,
+    extra_meta: dict[str, Any] | None = None,
+    train_config: dict[str, Any] | None = None,
+) -> Path:
+    """Write the final self-describing generator file (spec + weights + metadata) atomically."""
+    payload = {
+        "format": MODEL_FORMAT,
+        "generator": {"spec": generator_spec, "state_dict": cpu_state_dict(generator)},
+        "step": step,
+        "extra_meta": dict(extra_meta or {}),
+        "train_config": dict(train_config or {}),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
+def build_from_entry(entry: dict[str, Any], path: Path) -> nn.Module:
+    """Rebuild a model from a stored ``{"spec", "state_dict"}`` entry; errors name the file."""
+    spec = entry["spec"]
+    model = build_model(spec["name"], **spec.get("kwargs", {}))
+    try:
+        model.load_state_dict(entry["state_dict"])
+    except RuntimeError as err:
+        raise ValueError(f"{path}: weights do not match model spec {spec}: {err}") from err
+    return model
+
+
+def load_generator(path: Path, device: str | torch.device = "cpu") -> nn.Module:
+    """The trained generator from ``model.pt`` or a training checkpoint, on ``device``, in eval() mode.
+
+    eval() matters: it turns dropout off, so inference is deterministic.
+    """
+    data = load_file(Path(path), map_location="cpu")
+    model = build_from_entry(data["generator"], Path(path))
+    return model.to(device).eval()
+
+
+# TrainConfig fields that may differ between an interrupted run and its continuation.
+RESUMABLE_CHANGES = ("steps", "checkpoint_every")
+
+
+def resume_problem(
+    ckpt: dict[str, Any], specs: dict[str, dict[str, Any]], train_config: dict[str, Any], world: int
+) -> str | None:
+    """Why checkpoint ``ckpt`` cannot continue this run (model specs, settings, world size), or None.
+
+    Only ``steps`` (extend training) and ``checkpoint_every`` may change; anything else would make
+    the continued run a different experiment, which must start from scratch.
+    """
+    for role, spec in specs.items():
+        stored = (ckpt.get(role) or {}).get("spec")
+        if stored != spec:
+            return f"{role} spec changed: {stored} -> {spec}"
+    old = {k: v for k, v in ckpt.get("train_config", {}).items() if k not in RESUMABLE_CHANGES}
+    new = {k: v for k, v in train_config.items() if k not in RESUMABLE_CHANGES}
+    if old != new:
+        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        return f"training settings changed: {changed}"
+    if ckpt["step"] > train_config["steps"]:
+        return f"checkpoint is at step {ckpt['step']}, beyond the requested {train_config['steps']} steps"
+    if ckpt.get("world_size", 1) != world:
+        return f"world size changed: {ckpt.get('world_size', 1)} -> {world}"
+    return None

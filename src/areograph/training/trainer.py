@@ -1,0 +1,408 @@
+"""The one training loop: pix2pix (cGAN + lambda * L1) or plain regression, for terrain and rovers alike.
+
+``train`` takes model *specs* (registry name + kwargs), a dataset of ``{"cond", "target"}`` tensors in
+[-1, 1] and a :class:`TrainConfig`; it writes ``losses.csv``/``losses.png``, an atomic
+``checkpoints/latest.pt`` and finally a self-describing ``model.pt``. Re-running it on the same
+``out_dir`` resumes exactly (weights, optimisers, schedule, RNG states, data order) when the setup
+matches, and starts afresh otherwise.
+
+Exact resume holds for ``num_workers=0``. With worker processes, augmentations drawn inside the
+workers are re-seeded on resume, so a resumed run is equivalent in distribution but not bitwise.
+
+Distributed data parallel: under ``torchrun`` (``WORLD_SIZE > 1``) the process group is initialised
+(NCCL on CUDA, Gloo on CPU), each rank draws its own shard of every global batch, gradients are
+averaged by DDP, logged losses are averaged over ranks, and only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import os
+import random
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from areograph.models.init import build_model, init_weights
+from areograph.training.checkpoint import (
+    build_from_entry,
+    capture_rng_state,
+    cpu_state_dict,
+    load_file,
+    restore_rng_state,
+    resume_problem,
+    save_checkpoint,
+    save_model,
+)
+from areograph.training.plots import plot_losses, read_losses, write_losses
+from areograph.training.schedule import StepSampler, make_scheduler, set_lr_for_step
+
+log = logging.getLogger(__name__)
+
+MODES = ("pix2pix", "regression")
+REGRESSION_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "l1": F.l1_loss,
+    "mse": F.mse_loss,
+}
+PIX2PIX_TERMS = ("g_gan", "g_l1", "d_real", "d_fake")
+REGRESSION_TERMS = ("loss",)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings; defaults are the pix2pix reference (Adam 2e-4, beta1 0.5, lambda_L1 100)."""
+
+    steps: int
+    batch_size: int = 1
+    lr: float = 2e-4
+    beta1: float = 0.5
+    lambda_l1: float = 100.0
+    decay_start_fraction: float = 0.5
+    checkpoint_every: int = 500
+    seed: int = 0
+    device: str = "auto"
+    mode: str = "pix2pix"
+    regression_loss: str = "l1"
+    num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch_size < 1 or self.checkpoint_every < 1 or self.num_workers < 0:
+            raise ValueError(f"steps, batch_size, checkpoint_every must be >= 1 and num_workers >= 0: {self}")
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if self.regression_loss not in REGRESSION_LOSSES:
+            raise ValueError(
+                f"regression_loss must be one of {sorted(REGRESSION_LOSSES)}, got {self.regression_loss!r}"
+            )
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
+        if not 0.0 <= self.decay_start_fraction <= 1.0:
+            raise ValueError(f"decay_start_fraction must lie in [0, 1], got {self.decay_start_fraction}")
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' -> CUDA when available else CPU; under torchrun each rank takes its LOCAL_RANK GPU."""
+    if name == "cuda" or (name == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise RuntimeError("training device 'cuda' requested but CUDA is not available")
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
+
+
+def autocast_for(device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    """bf16 autocast on CUDA (no loss scaling needed for bf16); full fp32 on CPU."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _set_requires_grad(model: nn.Module, flag: bool) -> None:
+    for p in model.parameters():
+        p.requires_grad_(flag)
+
+
+def _bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
+    target = torch.ones_like(logits) if real else torch.zeros_like(logits)
+    return F.binary_cross_entropy_with_logits(logits, target)
+
+
+def pix2pix_step(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    cond: torch.Tensor,
+    target: torch.Tensor,
+    lambda_l1: float,
+    autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+) -> dict[str, torch.Tensor]:
+    """One pix2pix update: D on real vs detached fake pairs (loss halved), then G on GAN + lambda * L1.
+
+    ``discriminator`` may be DDP-wrapped; the G step calls the bare module with its weights frozen, so
+    no gradient (and no DDP reduction) is spent on D there. Returns detached loss terms.
+    """
+    d_plain = discriminator.module if isinstance(discriminator, DistributedDataParallel) else discriminator
+    with autocast():
+        fake = generator(cond)
+    # Discriminator: real and fake pairs in one batch (instance norm is per sample, so this equals two calls).
+    _set_requires_grad(d_plain, True)
+    opt_d.zero_grad(set_to_none=True)
+    with autocast():
+        pairs = torch.cat([torch.cat([cond, fake.detach()], 1), torch.cat([cond, target], 1)], 0)
+        pred_fake, pred_real = discriminator(pairs).chunk(2, 0)
+        d_fake, d_real = _bce(pred_fake, False), _bce(pred_real, True)
+        d_loss = 0.5 * (d_fake + d_real)
+    d_loss.backward()
+    opt_d.step()
+    # Generator: fool the (frozen) discriminator and stay close to the target.
+    _set_requires_grad(d_plain, False)
+    opt_g.zero_grad(set_to_none=True)
+    with autocast():
+        g_gan = _bce(d_plain(torch.cat([cond, fake], 1)), True)
+        g_l1 = F.l1_loss(fake.float(), target)
+        g_loss = g_gan + lambda_l1 * g_l1
+    g_loss.backward()
+    opt_g.step()
+    _set_requires_grad(d_plain, True)
+    terms = {"g_gan": g_gan, "g_l1": g_l1, "d_real": d_real, "d_fake": d_fake}
+    return {k: v.detach().float() for k, v in terms.items()}
+
+
+def regression_step(
+    generator: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    cond: torch.Tensor,
+    target: torch.Tensor,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+) -> dict[str, torch.Tensor]:
+    """One plain supervised update (the seed baseline uses MSE); returns ``{"loss": ...}`` detached."""
+    opt_g.zero_grad(set_to_none=True)
+    with autocast():
+        loss = loss_fn(generator(cond).float(), target)
+    loss.backward()
+    opt_g.step()
+    return {"loss": loss.detach().float()}
+
+
+def _seed_all(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _dist_setup(device: torch.device) -> tuple[int, int, bool]:
+    """(rank, world size, whether we created the process group) from the torchrun environment."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, False
+    created = not dist.is_initialized()
+    if created:
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    return dist.get_rank(), dist.get_world_size(), created
+
+
+class _Run:
+    """Models, optimisers and schedulers of one run, and the one step that updates them."""
+
+    def __init__(self, specs: dict[str, dict[str, Any]], cfg: TrainConfig, device: torch.device) -> None:
+        self.specs, self.cfg, self.device = specs, cfg, device
+        self.nets = {r: init_weights(build_model(s["name"], **s.get("kwargs", {}))) for r, s in specs.items()}
+        self.terms = PIX2PIX_TERMS if cfg.mode == "pix2pix" else REGRESSION_TERMS
+
+    def setup(self, world: int) -> None:
+        """Move to the device, build optimisers + schedulers and the (DDP-wrapped when world > 1) views."""
+        cfg = self.cfg
+        for net in self.nets.values():
+            net.to(self.device).train()
+        self.opts = {
+            r: torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
+            for r, n in self.nets.items()
+        }
+        self.scheds = {
+            r: make_scheduler(o, cfg.steps, cfg.decay_start_fraction) for r, o in self.opts.items()
+        }
+        ids = [self.device] if self.device.type == "cuda" else None
+        self.wrapped = {
+            r: DistributedDataParallel(n, device_ids=ids) if world > 1 else n for r, n in self.nets.items()
+        }
+
+    def restore(self, ckpt: dict[str, Any], path: Path) -> None:
+        """Load weights (before setup) from a checkpoint entry per role."""
+        self.nets = {role: build_from_entry(ckpt[role], path) for role in self.specs}
+
+    def restore_optim(self, ckpt: dict[str, Any]) -> None:
+        """Load optimiser and scheduler states (after setup), and put the LR at the checkpointed step."""
+        for role in self.specs:
+            self.opts[role].load_state_dict(ckpt["optimizers"][role])
+            self.scheds[role].load_state_dict(ckpt["schedulers"][role])
+            set_lr_for_step(self.scheds[role], ckpt["step"], self.cfg.steps, self.cfg.decay_start_fraction)
+
+    def step(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """One update; returns the vector [lr, *loss terms] (on the device, not synchronised)."""
+        cond = batch["cond"].to(self.device, non_blocking=True)
+        target = batch["target"].to(self.device, non_blocking=True)
+        lr = self.opts["generator"].param_groups[0]["lr"]
+        autocast = functools.partial(autocast_for, self.device)
+        g, opt_g = self.wrapped["generator"], self.opts["generator"]
+        if self.cfg.mode == "pix2pix":
+            d, opt_d = self.wrapped["discriminator"], self.opts["discriminator"]
+            losses = pix2pix_step(g, d, opt_g, opt_d, cond, target, self.cfg.lambda_l1, autocast)
+        else:
+            loss_fn = REGRESSION_LOSSES[self.cfg.regression_loss]
+            losses = regression_step(g, opt_g, cond, target, loss_fn, autocast)
+        for sched in self.scheds.values():
+            sched.step()
+        return torch.stack([torch.tensor(lr, device=self.device), *(losses[t] for t in self.terms)])
+
+    def state(self, step: int, rng: list[Any], extra_meta: dict[str, Any], world: int) -> dict[str, Any]:
+        """Everything a checkpoint needs to continue this run exactly."""
+        return {
+            "step": step,
+            **{r: {"spec": self.specs[r], "state_dict": cpu_state_dict(self.nets[r])} for r in self.specs},
+            "optimizers": {r: o.state_dict() for r, o in self.opts.items()},
+            "schedulers": {r: s.state_dict() for r, s in self.scheds.items()},
+            "rng": rng,
+            "train_config": asdict(self.cfg),
+            "extra_meta": extra_meta,
+            "world_size": world,
+        }
+
+
+def train(
+    generator_spec: dict[str, Any],
+    discriminator_spec: dict[str, Any] | None,
+    dataset: Dataset,
+    cfg: TrainConfig,
+    out_dir: Path,
+    extra_meta: dict[str, Any] | None = None,
+) -> Path:
+    """Train (or resume training) a generator and return the path of the final ``out_dir/model.pt``.
+
+    ``*_spec`` is ``{"name": registry name, "kwargs": {...}}``; ``mode="pix2pix"`` needs a discriminator
+    spec whose input channels equal cond + target channels, ``mode="regression"`` takes none.
+    ``extra_meta`` (plain values only) is stored in the checkpoint and model file.
+    """
+    if (cfg.mode == "pix2pix") != (discriminator_spec is not None):
+        need = "needs" if cfg.mode == "pix2pix" else "takes no"
+        raise ValueError(f"mode {cfg.mode!r} {need} discriminator_spec")
+    try:  # checkpoints load with weights_only=True, which accepts plain values only
+        json.dumps(extra_meta or {})
+    except TypeError as err:
+        raise TypeError(f"extra_meta must hold plain JSON-like values: {err}") from err
+    specs = {"generator": generator_spec}
+    if discriminator_spec is not None:
+        specs["discriminator"] = discriminator_spec
+    device = resolve_device(cfg.device)
+    rank, world, created_pg = _dist_setup(device)
+    try:
+        return _train(specs, dataset, cfg, Path(out_dir), dict(extra_meta or {}), device, rank, world)
+    finally:
+        if created_pg and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _train(
+    specs: dict[str, dict[str, Any]],
+    dataset: Dataset,
+    cfg: TrainConfig,
+    out_dir: Path,
+    extra_meta: dict[str, Any],
+    device: torch.device,
+    rank: int,
+    world: int,
+) -> Path:
+    ckpt_path, csv_path, png_path = (
+        out_dir / "checkpoints/latest.pt",
+        out_dir / "losses.csv",
+        out_dir / "losses.png",
+    )
+    final = out_dir / "model.pt"
+    _seed_all(cfg.seed)
+    run = _Run(specs, cfg, device)
+    _seed_all(cfg.seed + rank)  # ranks draw different dropout masks
+    ckpt = load_file(ckpt_path) if ckpt_path.is_file() else None
+    if ckpt is not None and (problem := resume_problem(ckpt, specs, asdict(cfg), world)):
+        log.warning("%s: not resuming (%s); training from scratch", ckpt_path, problem)
+        ckpt = None
+    if ckpt is not None:
+        run.restore(ckpt, ckpt_path)
+    start = ckpt["step"] if ckpt is not None else 0
+    if rank == 0:
+        final.unlink(missing_ok=True)  # never leave a stale result beside a new run
+    run.setup(world)
+    _check_shapes(run.nets, dataset)
+    rows: list[list[float]] = []
+    if ckpt is not None:
+        run.restore_optim(ckpt)
+        rows = read_losses(csv_path, up_to_step=start)[1] if csv_path.is_file() else []
+        restore_rng_state(ckpt["rng"][rank])
+        log.info("resuming %s from step %d of %d", out_dir, start, cfg.steps)
+
+    loader = DataLoader(
+        dataset,
+        batch_size=cfg.batch_size,
+        sampler=StepSampler(len(dataset), cfg.batch_size, cfg.seed, start, rank, world),
+        num_workers=cfg.num_workers,
+        pin_memory=device.type == "cuda",
+        # A private generator: creating the iterator must not draw from the global RNG (exact resume).
+        generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + start * 101 + rank),
+    )
+    pending: list[torch.Tensor] = []
+
+    def flush(step: int) -> None:
+        """Average pending losses over ranks; rank 0 writes the log, the plot and the checkpoint."""
+        stacked = torch.stack(pending)
+        if world > 1:
+            dist.all_reduce(stacked)
+            stacked /= world
+        rows.extend([float(step - len(pending) + i + 1), *r] for i, r in enumerate(stacked.cpu().tolist()))
+        pending.clear()
+        rng: list[Any] = [capture_rng_state()]
+        if world > 1:
+            rng = [None] * world
+            dist.all_gather_object(rng, capture_rng_state())
+        if rank == 0:
+            write_losses(csv_path, ["step", "lr", *run.terms], rows)
+            plot_losses(csv_path, png_path)
+            save_checkpoint(ckpt_path, run.state(step, rng, extra_meta, world))
+
+    quiet = rank != 0 or not sys.stderr.isatty()
+    with tqdm(total=cfg.steps, initial=start, desc="train", disable=quiet, leave=False) as progress:
+        batches = iter(loader)
+        for step in range(start, cfg.steps):
+            pending.append(run.step(next(batches)))
+            done = step + 1
+            progress.update(1)
+            if not quiet and done % 25 == 0:
+                progress.set_postfix(dict(zip(run.terms, pending[-1][1:].tolist(), strict=True)))
+            if done % cfg.checkpoint_every == 0 or done == cfg.steps:
+                flush(done)
+    if rank == 0:
+        if start == cfg.steps and csv_path.is_file():
+            plot_losses(csv_path, png_path)
+        save_model(final, specs["generator"], run.nets["generator"], cfg.steps, extra_meta, asdict(cfg))
+    if world > 1:
+        dist.barrier()
+    return final
+
+
+@torch.no_grad()
+def _check_shapes(nets: dict[str, nn.Module], dataset: Dataset) -> None:
+    """Fail early, with a clear message, when the data do not fit the models (eval mode: no RNG drawn)."""
+    item = dataset[0]
+    if not isinstance(item, dict) or not {"cond", "target"} <= item.keys():
+        raise ValueError(f"dataset items must be dicts with 'cond' and 'target' tensors, got {type(item)}")
+    cond, target = item["cond"], item["target"]
+    shapes = f"cond {tuple(cond.shape)}, target {tuple(target.shape)}"
+    if cond.ndim != 3 or target.ndim != 3 or cond.shape[1:] != target.shape[1:]:
+        raise ValueError(f"'cond' and 'target' must be (C, H, W) with equal H, W; got {shapes}")
+    gen = nets["generator"]
+    device = next(gen.parameters()).device
+    gen.eval()
+    try:
+        fake = gen(cond[None].to(device))
+        if fake.shape[1:] != target.shape:
+            raise ValueError(f"generator output {tuple(fake.shape[1:])} does not match {shapes}")
+        if "discriminator" in nets:
+            nets["discriminator"](torch.cat([cond[None].to(device), fake], 1))
+    except RuntimeError as err:
+        raise ValueError(f"data ({shapes}) do not fit the models: {err}") from err
+    finally:
+        gen.train()

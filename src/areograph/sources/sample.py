@@ -7,6 +7,7 @@ request; rover collections are copied with a MANIFEST.csv. See data/sample/READM
 from __future__ import annotations
 
 import csv
+import math
 import shutil
 from pathlib import Path
 from typing import ClassVar
@@ -53,22 +54,25 @@ class SampleSource(Source):
             b = src.bounds
             if box.east <= b.left or box.west >= b.right or box.north <= b.bottom or box.south >= b.top:
                 raise SourceError(f"{src_path}: requested box {box} lies outside the sample extent {tuple(b)}")
+            # Whole pixels covering the box (a service answers with at least the area asked for).
             win = from_bounds(box.west, box.south, box.east, box.north, src.transform)
-            win = win.round_offsets("floor").round_lengths("ceil")
-            win = win.intersection(Window(0, 0, src.width, src.height))
+            col0, row0 = math.floor(win.col_off), math.floor(win.row_off)
+            col1, row1 = math.ceil(win.col_off + win.width), math.ceil(win.row_off + win.height)
+            win = Window(col0, row0, col1 - col0, row1 - row0).intersection(Window(0, 0, src.width, src.height))
             data = src.read(window=win)
-            profile = src.profile | {
+            profile = {
                 "driver": "GTiff",
+                "dtype": src.dtypes[0],
+                "count": src.count,
+                "crs": src.crs,
                 "width": int(win.width),
                 "height": int(win.height),
                 "transform": src.window_transform(win),
+                "nodata": ELEVATION_NODATA if input_name.endswith("elevation") else src.nodata,
                 "compress": "deflate",
-                "tiled": False,
             }
-            profile.pop("blockxsize", None)
-            profile.pop("blockysize", None)
-            if input_name.endswith("elevation"):
-                profile["nodata"] = ELEVATION_NODATA
+            if src.count == 3:
+                profile["photometric"] = "RGB"
             tags = src.tags()
         with atomic_path(out_path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
             dst.write(data)

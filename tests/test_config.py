@@ -80,7 +80,7 @@ def test_tiles_per_side_square_or_pair(config: dict) -> None:
 def test_bad_yaml_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "broken.yaml"
     bad.write_text("tiles: [unclosed\n")
-    with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"broken\.yaml: not valid YAML"):
         load_config(bad)
 
 
@@ -91,9 +91,21 @@ def test_snakemake_stops_before_any_job(tmp_path: Path, config: dict) -> None:
     cfg.write_text(yaml.safe_dump(config))
     snakemake = Path(sys.executable).parent / "snakemake"
     run = subprocess.run(
-        [str(snakemake), "-n", "--cores", "1", "--configfile", str(cfg), "--directory", str(tmp_path),
-         "--snakefile", str(ROOT / "Snakefile")],
-        capture_output=True, text=True, timeout=120,
+        [
+            str(snakemake),
+            "-n",
+            "--cores",
+            "1",
+            "--configfile",
+            str(cfg),
+            "--directory",
+            str(tmp_path),
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode != 0
     assert "regions[1].lat: value 95 is invalid" in run.stdout + run.stderr

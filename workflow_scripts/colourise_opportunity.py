@@ -8,5 +8,6 @@ from areograph.logs import log_to
 with log_to(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     i, p = snakemake.input, snakemake.params
-    colourise_edrs(i.edrs, i.model, p.render["window_px"], p.render["overlap_px"], snakemake.output[0],
-                   p.stretch)
+    colourise_edrs(
+        i.edrs, i.model, p.render["window_px"], p.render["overlap_px"], snakemake.output[0], p.stretch
+    )

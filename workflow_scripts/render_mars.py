@@ -11,8 +11,14 @@ with log_to(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     i, o, p = snakemake.input, snakemake.output, snakemake.params
     render_mars_from_pack(
-        i.packed, region_raster=Path(i.elevation) / "region.tif", model_path=i.model,
-        elevation_range_m=p.elevation["earth_range_m"], mars_rule=p.elevation["mars_rule"],
-        window_px=p.render["window_px"], overlap_px=p.render["overlap_px"],
-        out_tif=o.tif, out_quicklook=o.quicklook, out_side_by_side=o.side_by_side,
+        i.packed,
+        region_raster=Path(i.elevation) / "region.tif",
+        model_path=i.model,
+        elevation_range_m=p.elevation["earth_range_m"],
+        mars_rule=p.elevation["mars_rule"],
+        window_px=p.render["window_px"],
+        overlap_px=p.render["overlap_px"],
+        out_tif=o.tif,
+        out_quicklook=o.quicklook,
+        out_side_by_side=o.side_by_side,
     )

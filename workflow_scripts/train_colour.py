@@ -7,5 +7,12 @@ from areograph.logs import log_to
 
 with log_to(snakemake.log[0]):
     p = snakemake.params
-    train_colour(p.kind, snakemake.input[0], p.colouriser, p.baseline, p.training,
-                 Path(snakemake.output[0]).parent, threads=snakemake.threads)
+    train_colour(
+        p.kind,
+        snakemake.input[0],
+        p.colouriser,
+        p.baseline,
+        p.training,
+        Path(snakemake.output[0]).parent,
+        threads=snakemake.threads,
+    )

@@ -35,15 +35,18 @@ log = logging.getLogger("areograph.colourise")
 FRAMES_INDEX = "frames.csv"
 
 
-def filter_colour_frames(in_dir: str | Path, out_dir: str | Path, report_csv: str | Path,
-                         quality: Mapping[str, Any]) -> list[Path]:
+def filter_colour_frames(
+    in_dir: str | Path, out_dir: str | Path, report_csv: str | Path, quality: Mapping[str, Any]
+) -> list[Path]:
     """Drop blurred, empty, corrupt, greyscale and duplicate frames; one CSV row per input."""
     kept = filter_collection(Path(in_dir), Path(out_dir), Path(report_csv), QualityThresholds(**quality))
     log.info("quality filter kept %d frames", len(kept))
     return kept
 
 
-def pack_colour_patches(kept_dir: str | Path, out_path: str | Path, patches: Mapping[str, Any]) -> dict[str, Any]:
+def pack_colour_patches(
+    kept_dir: str | Path, out_path: str | Path, patches: Mapping[str, Any]
+) -> dict[str, Any]:
     """L / ab patches of the kept frames, split by sol."""
     kept_dir = Path(kept_dir)
     summary = pack_patches(kept_dir, kept_dir / "MANIFEST.csv", Path(out_path), **patches)
@@ -51,21 +54,40 @@ def pack_colour_patches(kept_dir: str | Path, out_path: str | Path, patches: Map
     return summary
 
 
-def colour_model_specs(kind: str, colouriser: Mapping[str, Any], baseline: Mapping[str, Any],
-                       patch_px: int) -> tuple[dict, dict | None]:
+def colour_model_specs(
+    kind: str, colouriser: Mapping[str, Any], baseline: Mapping[str, Any], patch_px: int
+) -> tuple[dict, dict | None]:
     """Generator (and, for adversarial training, discriminator) specs for L (1 channel) -> ab (2)."""
     if kind == "baseline":
         return {"name": "baseline", "kwargs": {"in_channels": 1, "out_channels": 2, **baseline}}, None
     depth = colouriser.get("depth") or depth_for_tile(patch_px)
-    generator = {"name": "unet", "kwargs": {"in_channels": 1, "out_channels": 2, "ngf": colouriser["ngf"],
-                                            "depth": depth, "dropout": colouriser["dropout"]}}
+    generator = {
+        "name": "unet",
+        "kwargs": {
+            "in_channels": 1,
+            "out_channels": 2,
+            "ngf": colouriser["ngf"],
+            "depth": depth,
+            "dropout": colouriser["dropout"],
+        },
+    }
     if not colouriser.get("adversarial", False):
         return generator, None
-    return generator, {"name": "patchgan", "kwargs": {"in_channels": 3, "ndf": colouriser["ndf"], "n_layers": 3}}
+    return generator, {
+        "name": "patchgan",
+        "kwargs": {"in_channels": 3, "ndf": colouriser["ndf"], "n_layers": 3},
+    }
 
 
-def train_colour(kind: str, packed: str | Path, colouriser: Mapping[str, Any], baseline: Mapping[str, Any],
-                 training: Mapping[str, Any], out_dir: str | Path, threads: int = 1) -> Path:
+def train_colour(
+    kind: str,
+    packed: str | Path,
+    colouriser: Mapping[str, Any],
+    baseline: Mapping[str, Any],
+    training: Mapping[str, Any],
+    out_dir: str | Path,
+    threads: int = 1,
+) -> Path:
     """Train the colouriser (L1, optionally + PatchGAN) or the seed baseline (MSE) with the shared trainer."""
     torch.set_num_threads(max(1, threads))
     dataset = ColourPatchDataset(Path(packed), "train", seed=training.get("seed", 0))
@@ -88,9 +110,16 @@ def colourise_l(model: torch.nn.Module, lightness: np.ndarray, window_px: int, o
     return lab_scaled_to_rgb(lightness, ab)
 
 
-def evaluate_colour(kept_dir: str | Path, packed: str | Path, model_paths: Mapping[str, str | Path],
-                    window_px: int, overlap_px: int, out_json: str | Path, out_png: str | Path,
-                    n_examples: int = 4) -> dict[str, Any]:
+def evaluate_colour(
+    kept_dir: str | Path,
+    packed: str | Path,
+    model_paths: Mapping[str, str | Path],
+    window_px: int,
+    overlap_px: int,
+    out_json: str | Path,
+    out_png: str | Path,
+    n_examples: int = 4,
+) -> dict[str, Any]:
     """PSNR / SSIM (RGB) and mean CIEDE2000 on held-out frames: models vs mean colour vs greyscale."""
     frames = heldout_frames(Path(kept_dir), Path(packed), "val")
     if not frames:
@@ -102,7 +131,9 @@ def evaluate_colour(kept_dir: str | Path, packed: str | Path, model_paths: Mappi
     for frame in frames:
         lightness, _ = rgb_to_lab_scaled(frame.rgb)
         preds = {name: colourise_l(m, lightness, window_px, overlap_px) for name, m in models.items()}
-        preds["mean_colour"] = lab_scaled_to_rgb(lightness, np.broadcast_to(mean_ab, (2, *lightness.shape[1:])))
+        preds["mean_colour"] = lab_scaled_to_rgb(
+            lightness, np.broadcast_to(mean_ab, (2, *lightness.shape[1:]))
+        )
         preds["greyscale"] = lab_scaled_to_rgb(lightness, np.zeros((2, *lightness.shape[1:]), np.float32))
         for name, pred in preds.items():
             s = scores.setdefault(name, {"psnr": [], "ssim": [], "ciede2000": []})
@@ -117,7 +148,9 @@ def evaluate_colour(kept_dir: str | Path, packed: str | Path, model_paths: Mappi
     }
     if "colouriser" in metrics["models"]:
         m = metrics["models"]
-        metrics["colouriser_beats_mean_colour_ciede2000"] = m["colouriser"]["ciede2000"] < m["mean_colour"]["ciede2000"]
+        metrics["colouriser_beats_mean_colour_ciede2000"] = (
+            m["colouriser"]["ciede2000"] < m["mean_colour"]["ciede2000"]
+        )
     with atomic_path(out_json) as tmp:
         tmp.write_text(json.dumps(metrics, indent=2) + "\n")
     _example_grid(examples, Path(out_png))
@@ -132,8 +165,9 @@ def _example_grid(examples: Sequence[tuple[str, np.ndarray, dict[str, np.ndarray
     import matplotlib.pyplot as plt
 
     names = ["greyscale", "truth", *[n for n in examples[0][2] if n != "greyscale"]]
-    fig, axes = plt.subplots(len(examples), len(names), figsize=(2.8 * len(names), 2.4 * len(examples)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(examples), len(names), figsize=(2.8 * len(names), 2.4 * len(examples)), squeeze=False
+    )
     for r, (name, truth, preds) in enumerate(examples):
         panels = {"truth": truth, **preds}
         for c, title in enumerate(names):
@@ -147,8 +181,14 @@ def _example_grid(examples: Sequence[tuple[str, np.ndarray, dict[str, np.ndarray
     plt.close(fig)
 
 
-def colourise_edrs(edr_dir: str | Path, model_path: str | Path, window_px: int, overlap_px: int,
-                   out_dir: str | Path, stretch_percentiles: Sequence[float] = (0.5, 99.5)) -> list[Path]:
+def colourise_edrs(
+    edr_dir: str | Path,
+    model_path: str | Path,
+    window_px: int,
+    overlap_px: int,
+    out_dir: str | Path,
+    stretch_percentiles: Sequence[float] = (0.5, 99.5),
+) -> list[Path]:
     """Colourise every EDR at full resolution, in spacecraft-clock order: PNGs + frames.csv (captions)."""
     model = load_generator(Path(model_path))
     frames = list_frames(Path(edr_dir))
@@ -172,9 +212,15 @@ def colourise_edrs(edr_dir: str | Path, model_path: str | Path, window_px: int, 
     return written
 
 
-def render_rover_videos(frames_dir: str | Path, edr_dir: str | Path, out_video: str | Path,
-                        out_side_by_side: str | Path, out_still: str | Path, fps: int = 5,
-                        stretch_percentiles: Sequence[float] = (0.5, 99.5)) -> None:
+def render_rover_videos(
+    frames_dir: str | Path,
+    edr_dir: str | Path,
+    out_video: str | Path,
+    out_side_by_side: str | Path,
+    out_still: str | Path,
+    fps: int = 5,
+    stretch_percentiles: Sequence[float] = (0.5, 99.5),
+) -> None:
     """Captioned colour video, greyscale | colourised video, and a still of the middle frame."""
     frames_dir = Path(frames_dir)
     with open(frames_dir / FRAMES_INDEX, newline="") as fh:

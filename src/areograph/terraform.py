@@ -38,7 +38,14 @@ def grid_for(region: Mapping[str, Any], tiles: Mapping[str, Any]) -> RegionGrid:
     """The region's AEQD tile grid from its config entry and the tile settings."""
     cols, rows = tiles_shape(region)
     return region_grid(
-        region["name"], region["planet"], region["lon"], region["lat"], cols, rows, tiles["size_px"], tiles["gsd_m"]
+        region["name"],
+        region["planet"],
+        region["lon"],
+        region["lat"],
+        cols,
+        rows,
+        tiles["size_px"],
+        tiles["gsd_m"],
     )
 
 
@@ -66,8 +73,12 @@ def tile_region_inputs(
     grid = grid_for(region, tiles)
     reports = {}
     for kind, raster in rasters.items():
-        report = tile_region(Path(raster), grid, Path(out_dirs[kind]), RESAMPLING[kind], tiles["max_nodata_fraction"])
-        log.info("%s %s: kept %d tiles, dropped %d", region["name"], kind, len(report.kept), len(report.dropped))
+        report = tile_region(
+            Path(raster), grid, Path(out_dirs[kind]), RESAMPLING[kind], tiles["max_nodata_fraction"]
+        )
+        log.info(
+            "%s %s: kept %d tiles, dropped %d", region["name"], kind, len(report.kept), len(report.dropped)
+        )
         reports[kind] = report
     return reports
 
@@ -79,8 +90,12 @@ def pack_terrain_pairs(
     out_path: str | Path,
 ) -> dict[str, Any]:
     """Pair elevation and imagery tiles of all Earth regions into one packed dataset."""
-    summary = pack_pairs([dict(r) for r in regions], [Path(p) for p in elevation_dirs],
-                         [Path(p) for p in imagery_dirs], Path(out_path))
+    summary = pack_pairs(
+        [dict(r) for r in regions],
+        [Path(p) for p in elevation_dirs],
+        [Path(p) for p in imagery_dirs],
+        Path(out_path),
+    )
     log.info("packed pairs: %s", summary)
     return summary
 
@@ -88,14 +103,26 @@ def pack_terrain_pairs(
 def model_specs(kind: str, models: Mapping[str, Any], tile_px: int) -> tuple[dict, dict | None]:
     """Generator and discriminator specs (registry name + kwargs) for ``kind`` = pix2pix | baseline."""
     if kind == "baseline":
-        return {"name": "baseline", "kwargs": {"in_channels": 1, "out_channels": 3, **models["baseline"]}}, None
+        return {
+            "name": "baseline",
+            "kwargs": {"in_channels": 1, "out_channels": 3, **models["baseline"]},
+        }, None
     p = dict(models["pix2pix"])
     depth = p.get("depth") or depth_for_tile(tile_px)
     generator = {
         "name": "unet",
-        "kwargs": {"in_channels": 1, "out_channels": 3, "ngf": p["ngf"], "depth": depth, "dropout": p["dropout"]},
+        "kwargs": {
+            "in_channels": 1,
+            "out_channels": 3,
+            "ngf": p["ngf"],
+            "depth": depth,
+            "dropout": p["dropout"],
+        },
     }
-    discriminator = {"name": "patchgan", "kwargs": {"in_channels": 4, "ndf": p["ndf"], "n_layers": p["d_layers"]}}
+    discriminator = {
+        "name": "patchgan",
+        "kwargs": {"in_channels": 4, "ndf": p["ndf"], "n_layers": p["d_layers"]},
+    }
     return generator, discriminator
 
 
@@ -113,10 +140,18 @@ def train_terrain(
     torch.set_num_threads(max(1, threads))
     settings = dict(training)
     load_px = settings.pop("load_px", tile_px + tile_px // 8 * 2)
-    dataset = PairDataset(Path(packed), "train", tuple(elevation_range_m), load_px=load_px, augment=True,
-                          seed=settings.get("seed", 0))
+    dataset = PairDataset(
+        Path(packed),
+        "train",
+        tuple(elevation_range_m),
+        load_px=load_px,
+        augment=True,
+        seed=settings.get("seed", 0),
+    )
     generator, discriminator = model_specs(kind, models, tile_px)
-    mode = {"pix2pix": {"mode": "pix2pix"}, "baseline": {"mode": "regression", "regression_loss": "mse"}}[kind]
+    mode = {"pix2pix": {"mode": "pix2pix"}, "baseline": {"mode": "regression", "regression_loss": "mse"}}[
+        kind
+    ]
     cfg = TrainConfig(**settings, **mode)
     meta = {"task": "terrain", "kind": kind, "elevation_range_m": list(elevation_range_m), "tile_px": tile_px}
     return train(generator, discriminator, dataset, cfg, Path(out_dir), extra_meta=meta)
@@ -145,7 +180,9 @@ def evaluate_terrain(
     lookup = ElevationColourLookup.fit(data["elevation"][train_idx], data["imagery"][train_idx])
     models = {name: load_generator(Path(p)) for name, p in model_paths.items()}
     lo, hi = elevation_range_m
-    scores: dict[str, dict[str, list[float]]] = {n: {"l1": [], "psnr": [], "ssim": []} for n in [*models, "lookup"]}
+    scores: dict[str, dict[str, list[float]]] = {
+        n: {"l1": [], "psnr": [], "ssim": []} for n in [*models, "lookup"]
+    }
     examples = []
     for i in val_idx:
         elev = data["elevation"][i]

@@ -105,20 +105,32 @@ def render_mars(
         "blockxsize": 256,
         "blockysize": 256,
     }
-    with atomic_path(out_tif) as tmp:
-        with rasterio.open(tmp, "w", **out_profile) as dst:
-            dst.write(rgb.transpose(2, 0, 1))
-            dst.write_mask(np.where(valid, 255, 0).astype(np.uint8))
-            dst.update_tags(AREOGRAPH_PRODUCT="terraformed Mars", AREOGRAPH_MODEL=Path(model_path).name,
-                            AREOGRAPH_MARS_RULE=mars_rule, AREOGRAPH_SOURCE_DEM=region_raster.name)
-            dst.colorinterp = [rasterio.enums.ColorInterp.red, rasterio.enums.ColorInterp.green,
-                               rasterio.enums.ColorInterp.blue]
+    with atomic_path(out_tif) as tmp, rasterio.open(tmp, "w", **out_profile) as dst:
+        dst.write(rgb.transpose(2, 0, 1))
+        dst.write_mask(np.where(valid, 255, 0).astype(np.uint8))
+        dst.update_tags(
+            AREOGRAPH_PRODUCT="terraformed Mars",
+            AREOGRAPH_MODEL=Path(model_path).name,
+            AREOGRAPH_MARS_RULE=mars_rule,
+            AREOGRAPH_SOURCE_DEM=region_raster.name,
+        )
+        dst.colorinterp = [
+            rasterio.enums.ColorInterp.red,
+            rasterio.enums.ColorInterp.green,
+            rasterio.enums.ColorInterp.blue,
+        ]
     _save_png(rgb, Path(out_quicklook))
     gsd = abs(profile["transform"].a)
-    side = np.concatenate([hillshade(elev, valid, gsd), np.full((rgb.shape[0], 8, 3), 255, np.uint8), rgb], axis=1)
+    side = np.concatenate(
+        [hillshade(elev, valid, gsd), np.full((rgb.shape[0], 8, 3), 255, np.uint8), rgb], axis=1
+    )
     _save_png(side, Path(out_side_by_side), max_px=2 * QUICKLOOK_MAX_PX)
-    summary = {"width": profile["width"], "height": profile["height"], "valid_fraction": float(valid.mean()),
-               "mars_range_m": [float(elev[valid].min()), float(elev[valid].max())]}
+    summary = {
+        "width": profile["width"],
+        "height": profile["height"],
+        "valid_fraction": float(valid.mean()),
+        "mars_range_m": [float(elev[valid].min()), float(elev[valid].max())],
+    }
     log.info("rendered %s: %s", out_tif, summary)
     return summary
 

@@ -56,7 +56,7 @@ class SourceError(RuntimeError):
     """A source could not deliver; the message names the URL or file and the problem."""
 
 
-class Source(ABC):  # noqa: B024 - adapters override the subset of fetch_* that they serve
+class Source(ABC):
     """Base of every adapter. Subclasses set ``name`` and ``inputs`` and override the fetchers."""
 
     name: ClassVar[str]

@@ -53,12 +53,16 @@ class SampleSource(Source):
         with rasterio.open(src_path) as src:
             b = src.bounds
             if box.east <= b.left or box.west >= b.right or box.north <= b.bottom or box.south >= b.top:
-                raise SourceError(f"{src_path}: requested box {box} lies outside the sample extent {tuple(b)}")
+                raise SourceError(
+                    f"{src_path}: requested box {box} lies outside the sample extent {tuple(b)}"
+                )
             # Whole pixels covering the box (a service answers with at least the area asked for).
             win = from_bounds(box.west, box.south, box.east, box.north, src.transform)
             col0, row0 = math.floor(win.col_off), math.floor(win.row_off)
             col1, row1 = math.ceil(win.col_off + win.width), math.ceil(win.row_off + win.height)
-            win = Window(col0, row0, col1 - col0, row1 - row0).intersection(Window(0, 0, src.width, src.height))
+            win = Window(col0, row0, col1 - col0, row1 - row0).intersection(
+                Window(0, 0, src.width, src.height)
+            )
             data = src.read(window=win)
             profile = {
                 "driver": "GTiff",

@@ -25,7 +25,7 @@ from areograph.images.quality import QualityThresholds, filter_collection
 from areograph.metrics import ciede2000, psnr, ssim
 from areograph.models.unet import depth_for_tile
 from areograph.render.mosaic import generator_predictor
-from areograph.render.video import side_by_side, write_video
+from areograph.render.video import caption_frame, side_by_side, write_video
 from areograph.render.windows import predict_blended
 from areograph.training.checkpoint import load_generator
 from areograph.training.trainer import TrainConfig, train
@@ -231,7 +231,8 @@ def render_rover_videos(
     pairs = [side_by_side(g, c, gap_px=8) for g, c in zip(grey, colour, strict=True)]
     write_video(colour, captions, out_video, fps=fps)
     write_video(pairs, captions, out_side_by_side, fps=fps)
-    still = Image.fromarray(pairs[len(pairs) // 2])
+    mid = len(pairs) // 2
+    still = Image.fromarray(caption_frame(pairs[mid], captions[mid]))
     still.thumbnail((1400, 1400))
     with atomic_path(out_still) as tmp:
         still.save(tmp)

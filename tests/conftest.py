@@ -18,3 +18,18 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def tiny_workflow(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A working directory where the tiny config (tests/tiny.py) was built end to end, once per session.
+
+    Tests that modify it must work on a copy.
+    """
+    from tiny import snakemake, write_tiny_config
+
+    workdir = tmp_path_factory.mktemp("tiny_workflow")
+    write_tiny_config(workdir)
+    run = snakemake(workdir, "--cores", "2")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
+    return workdir

@@ -291,6 +291,9 @@ def train(
         specs["discriminator"] = discriminator_spec
     device = resolve_device(cfg.device)
     rank, world, created_pg = _dist_setup(device)
+    # Which accelerator the scheduler handed us (SLURM sets CUDA_VISIBLE_DEVICES for --gpus jobs).
+    log.info("training on %s (rank %d of %d, CUDA_VISIBLE_DEVICES=%s, torch threads %d)", device, rank, world,
+             os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"), torch.get_num_threads())
     try:
         return _train(specs, dataset, cfg, Path(out_dir), dict(extra_meta or {}), device, rank, world)
     finally:

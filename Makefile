@@ -21,10 +21,10 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests workflow_scripts benchmarks
+	$(BIN)/snakefmt --check Snakefile rules
 	$(BIN)/snakemake --lint --cores 1
 
-test: $(STAMP)
-	$(BIN)/ruff check src tests workflow_scripts benchmarks
+test: lint
 	$(BIN)/python -m pytest
 
 clean:

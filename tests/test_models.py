@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -14,14 +13,7 @@ from areograph.models.init import MODELS, build_model, init_weights
 from areograph.models.patchgan import PatchGAN
 from areograph.models.unet import SkipBlock, UNetGenerator, depth_for_tile
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny models gain nothing from threads, and OpenMP threads crawl on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _blocks(gen: UNetGenerator) -> list[SkipBlock]:

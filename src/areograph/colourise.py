@@ -23,7 +23,7 @@ from areograph.images.lab import grey_to_l_scaled, lab_scaled_to_rgb, rgb_to_lab
 from areograph.images.pds3 import list_frames, read_edr
 from areograph.images.quality import QualityThresholds, filter_collection
 from areograph.metrics import ciede2000, psnr, ssim
-from areograph.models.unet import depth_for_tile
+from areograph.models.specs import generator_specs
 from areograph.render.mosaic import generator_predictor
 from areograph.render.video import caption_frame, side_by_side, write_video
 from areograph.render.windows import predict_blended
@@ -54,31 +54,6 @@ def pack_colour_patches(
     return summary
 
 
-def colour_model_specs(
-    kind: str, colouriser: Mapping[str, Any], baseline: Mapping[str, Any], patch_px: int
-) -> tuple[dict, dict | None]:
-    """Generator (and, for adversarial training, discriminator) specs for L (1 channel) -> ab (2)."""
-    if kind == "baseline":
-        return {"name": "baseline", "kwargs": {"in_channels": 1, "out_channels": 2, **baseline}}, None
-    depth = colouriser.get("depth") or depth_for_tile(patch_px)
-    generator = {
-        "name": "unet",
-        "kwargs": {
-            "in_channels": 1,
-            "out_channels": 2,
-            "ngf": colouriser["ngf"],
-            "depth": depth,
-            "dropout": colouriser["dropout"],
-        },
-    }
-    if not colouriser.get("adversarial", False):
-        return generator, None
-    return generator, {
-        "name": "patchgan",
-        "kwargs": {"in_channels": 3, "ndf": colouriser["ndf"], "n_layers": 3},
-    }
-
-
 def train_colour(
     kind: str,
     packed: str | Path,
@@ -92,7 +67,9 @@ def train_colour(
     torch.set_num_threads(max(1, threads))
     dataset = ColourPatchDataset(Path(packed), "train", seed=training.get("seed", 0))
     patch_px = int(np.load(packed)["patch_px"])
-    generator, discriminator = colour_model_specs(kind, colouriser, baseline, patch_px)
+    adversarial = bool(colouriser.get("adversarial", False))
+    model_kind = "baseline" if kind == "baseline" else "pix2pix"
+    generator, discriminator = generator_specs(model_kind, 1, 2, colouriser, baseline, patch_px, adversarial)
     if kind == "baseline":
         mode = {"mode": "regression", "regression_loss": "mse"}
     elif discriminator is None:

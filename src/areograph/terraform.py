@@ -22,7 +22,7 @@ from areograph.data.pairs import PairDataset, pack_pairs
 from areograph.geo.grid import RegionGrid, region_grid
 from areograph.geo.tiling import TileReport, tile_region
 from areograph.metrics import ElevationColourLookup, l1, psnr, ssim
-from areograph.models.unet import depth_for_tile
+from areograph.models.specs import generator_specs
 from areograph.sources import get_source
 from areograph.training.checkpoint import load_generator
 from areograph.training.trainer import TrainConfig, train
@@ -100,32 +100,6 @@ def pack_terrain_pairs(
     return summary
 
 
-def model_specs(kind: str, models: Mapping[str, Any], tile_px: int) -> tuple[dict, dict | None]:
-    """Generator and discriminator specs (registry name + kwargs) for ``kind`` = pix2pix | baseline."""
-    if kind == "baseline":
-        return {
-            "name": "baseline",
-            "kwargs": {"in_channels": 1, "out_channels": 3, **models["baseline"]},
-        }, None
-    p = dict(models["pix2pix"])
-    depth = p.get("depth") or depth_for_tile(tile_px)
-    generator = {
-        "name": "unet",
-        "kwargs": {
-            "in_channels": 1,
-            "out_channels": 3,
-            "ngf": p["ngf"],
-            "depth": depth,
-            "dropout": p["dropout"],
-        },
-    }
-    discriminator = {
-        "name": "patchgan",
-        "kwargs": {"in_channels": 4, "ndf": p["ndf"], "n_layers": p["d_layers"]},
-    }
-    return generator, discriminator
-
-
 def train_terrain(
     kind: str,
     packed: str | Path,
@@ -148,7 +122,7 @@ def train_terrain(
         augment=True,
         seed=settings.get("seed", 0),
     )
-    generator, discriminator = model_specs(kind, models, tile_px)
+    generator, discriminator = generator_specs(kind, 1, 3, models["pix2pix"], models["baseline"], tile_px)
     mode = {"pix2pix": {"mode": "pix2pix"}, "baseline": {"mode": "regression", "regression_loss": "mse"}}[
         kind
     ]

@@ -35,3 +35,13 @@ def test_example_validates_in_the_real_config(example):
 def test_doc_carries_the_exact_attribution_and_retirement_notice():
     assert attribution(2020) in DOC
     assert "mars-photos` API was retired in 2025" in DOC
+
+
+def test_readme_live_example_validates():
+    """The README's all-live `sources:` block is a valid config too."""
+    readme = (ROOT / "README.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(sources:.*?)```", readme, flags=re.S)]
+    assert blocks, "README has no live sources example"
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config["sources"] = blocks[0]["sources"]
+    validate_config(config)

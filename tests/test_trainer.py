@@ -203,6 +203,26 @@ def test_resume_after_interruption_is_exact(tmp_path: Path) -> None:
     assert _same(resume_with("control", lambda ckpt: None), {"generator": reference["generator"]})
 
 
+def test_rerun_after_outputs_deleted_keeps_loss_history(tmp_path: Path) -> None:
+    """Snakemake deletes a job's declared outputs (losses.csv/png, model.pt) before rerunning it."""
+    cfg = _cfg()
+    train(G_SPEC, D_SPEC, Pairs(), cfg, tmp_path / "once")
+    run = tmp_path / "run"
+    with pytest.raises(Interrupted):  # mid-run: the step-4 checkpoint exists
+        train(G_SPEC, D_SPEC, InterruptedPairs(limit=1 + 4 * 2), cfg, run)
+    (run / "losses.csv").unlink()
+    (run / "losses.png").unlink()
+    train(G_SPEC, D_SPEC, Pairs(), cfg, run)
+    assert _rows(run / "losses.csv") == _rows(tmp_path / "once" / "losses.csv")
+    for name in ("losses.csv", "losses.png", "model.pt"):  # finished: a forced rerun restores them all
+        (run / name).unlink()
+    train(G_SPEC, D_SPEC, Pairs(), cfg, run)
+    assert _rows(run / "losses.csv") == _rows(tmp_path / "once" / "losses.csv")
+    assert (run / "losses.png").stat().st_size > 0
+    reference = _weights(tmp_path / "once" / "model.pt")["generator"]
+    assert _same(_weights(run / "model.pt"), {"generator": reference})
+
+
 def test_resume_can_extend_training(tmp_path: Path) -> None:
     train(G_SPEC, D_SPEC, Pairs(), _cfg(steps=8, decay_start_fraction=1.0), tmp_path / "once")
     train(G_SPEC, D_SPEC, Pairs(), _cfg(steps=4, decay_start_fraction=1.0), tmp_path / "more")

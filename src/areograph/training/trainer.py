@@ -48,7 +48,7 @@ from areograph.training.checkpoint import (
     save_checkpoint,
     save_model,
 )
-from areograph.training.plots import plot_losses, read_losses, write_losses
+from areograph.training.plots import plot_losses, write_losses
 from areograph.training.schedule import StepSampler, make_scheduler, set_lr_for_step
 
 log = logging.getLogger(__name__)
@@ -251,10 +251,17 @@ class _Run:
             sched.step()
         return torch.stack([torch.tensor(lr, device=self.device), *(losses[t] for t in self.terms)])
 
-    def state(self, step: int, rng: list[Any], extra_meta: dict[str, Any], world: int) -> dict[str, Any]:
-        """Everything a checkpoint needs to continue this run exactly."""
+    def state(
+        self, step: int, rng: list[Any], extra_meta: dict[str, Any], world: int, losses: list[list[float]]
+    ) -> dict[str, Any]:
+        """Everything a checkpoint needs to continue this run exactly, the loss history included.
+
+        The history lives in the checkpoint because a workflow manager deletes a job's declared outputs
+        (losses.csv) before rerunning it; the resumed run rewrites the CSV from here.
+        """
         return {
             "step": step,
+            "losses": losses,
             **{r: {"spec": self.specs[r], "state_dict": cpu_state_dict(self.nets[r])} for r in self.specs},
             "optimizers": {r: o.state_dict() for r, o in self.opts.items()},
             "schedulers": {r: s.state_dict() for r, s in self.scheds.items()},
@@ -334,7 +341,7 @@ def _train(
     rows: list[list[float]] = []
     if ckpt is not None:
         run.restore_optim(ckpt)
-        rows = read_losses(csv_path, up_to_step=start)[1] if csv_path.is_file() else []
+        rows = [list(r) for r in ckpt.get("losses", [])]
         restore_rng_state(ckpt["rng"][rank])
         log.info("resuming %s from step %d of %d", out_dir, start, cfg.steps)
 
@@ -364,7 +371,7 @@ def _train(
         if rank == 0:
             write_losses(csv_path, ["step", "lr", *run.terms], rows)
             plot_losses(csv_path, png_path)
-            save_checkpoint(ckpt_path, run.state(step, rng, extra_meta, world))
+            save_checkpoint(ckpt_path, run.state(step, rng, extra_meta, world, rows))
 
     quiet = rank != 0 or not sys.stderr.isatty()
     with tqdm(total=cfg.steps, initial=start, desc="train", disable=quiet, leave=False) as progress:
@@ -378,7 +385,8 @@ def _train(
             if done % cfg.checkpoint_every == 0 or done == cfg.steps:
                 flush(done)
     if rank == 0:
-        if start == cfg.steps and csv_path.is_file():
+        if start == cfg.steps:  # nothing left to train: restore the outputs a rerun may have deleted
+            write_losses(csv_path, ["step", "lr", *run.terms], rows)
             plot_losses(csv_path, png_path)
         save_model(final, specs["generator"], run.nets["generator"], cfg.steps, extra_meta, asdict(cfg))
     if world > 1:

@@ -29,3 +29,11 @@ test: lint
 
 clean:
 	rm -rf results logs benchmarks/results .snakemake
+
+# Fetch what colleagues pushed to the DVC remote, then re-baseline Snakemake so that it reruns nothing
+# that matches dvc.lock, and exactly what does not (docs/share.md). Conda users:
+# make pull SNAKEMAKE_ARGS="--sdm conda" (the flags later snakemake runs use).
+.PHONY: pull
+pull: $(STAMP)
+	$(BIN)/dvc pull
+	$(BIN)/python -m areograph.rebaseline -- $(SNAKEMAKE_ARGS)

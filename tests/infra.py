@@ -225,7 +225,7 @@ def slurm_job_info(cluster: SlurmCluster, job_id: str) -> str:
 def dvc_s3_remote(
     repo: Path, s3: S3Server, name: str = "storage", prefix: str = "cache", credentials: bool = True
 ) -> None:
-    """Point a DVC repo's default remote at the test server, the way docs/cluster.md tells users to.
+    """Point a DVC repo's default remote at the test server, the way docs/share.md tells users to.
 
     URL and endpoint go to the committed .dvc/config; the keys (when ``credentials``) go to the
     git-ignored .dvc/config.local via ``--local``.

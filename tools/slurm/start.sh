@@ -139,9 +139,10 @@ MpiDefault=none
 MailProg=/bin/true
 ReturnToService=2
 SlurmdParameters=config_overrides
-# Finished jobs stay visible to squeue for 5 minutes: snakemake's slurm executor polls with squeue
-# (no accounting, so no sacct) and needs MinJobAge >= 3 x its first status-check delay.
-MinJobAge=300
+# Finished jobs stay visible to squeue/scontrol for 15 minutes: snakemake's slurm executor polls with
+# squeue (no accounting, so no sacct) and needs MinJobAge >= 3 x its first status-check delay, and the
+# workflow test reads every job's record with scontrol after a run of several minutes.
+MinJobAge=900
 KillWait=5
 InactiveLimit=0
 NodeName=$host NodeAddr=127.0.0.1 NodeHostname=$host CPUs=$cpus RealMemory=$mem_mb Gres=gpu:1 State=UNKNOWN

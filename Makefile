@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: run test lint venv clean
+.PHONY: run test lint venv clean pull slurm-plugin
 
 venv: $(STAMP)
 
@@ -33,7 +33,10 @@ clean:
 # Fetch what colleagues pushed to the DVC remote, then re-baseline Snakemake so that it reruns nothing
 # that matches dvc.lock, and exactly what does not (docs/share.md). Conda users:
 # make pull SNAKEMAKE_ARGS="--sdm conda" (the flags later snakemake runs use).
-.PHONY: pull
 pull: $(STAMP)
 	$(BIN)/dvc pull
 	$(BIN)/python -m areograph.rebaseline -- $(SNAKEMAKE_ARGS)
+
+# The SLURM executor plugin, kept out of .venv (it runs scontrol on import); see docs/cluster.md.
+slurm-plugin: $(STAMP)
+	tools/slurm/install-plugin.sh

@@ -28,7 +28,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf results logs benchmarks/results .snakemake
+	rm -rf results logs .snakemake
 
 # Fetch what colleagues pushed to the DVC remote, then re-baseline Snakemake so that it reruns nothing
 # that matches dvc.lock, and exactly what does not (docs/share.md). Conda users:

@@ -76,7 +76,29 @@ def main() -> None:
     result = {"benchmark": "dag_scale", "tiles_per_side": args.tiles_per_side, "rows": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+    plot(rows, args.out.with_suffix(".png"))
     print(json.dumps(result, indent=2))
+
+
+def plot(rows: list[dict], out: Path) -> None:
+    """Jobs and dry-run seconds against regions, tiles on a second axis for scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    regions = [r["regions"] for r in rows]
+    fig, (ax_jobs, ax_time) = plt.subplots(1, 2, figsize=(8, 3.2))
+    ax_jobs.plot(regions, [r["jobs"] for r in rows], "o-", label="jobs")
+    ax_jobs.plot(regions, [r["tiles"] for r in rows], "s--", color="grey", label="tiles")
+    ax_jobs.set(xscale="log", yscale="log", xlabel="regions (15 x 15 tiles each)", title="DAG size")
+    ax_jobs.legend()
+    ax_time.plot(regions, [r["seconds"] for r in rows], "o-")
+    ax_time.set(xscale="log", xlabel="regions", ylabel="seconds", title="snakemake -n")
+    ax_time.set_ylim(bottom=0)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

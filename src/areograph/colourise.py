@@ -151,7 +151,16 @@ def _example_grid(examples: Sequence[tuple[str, np.ndarray, dict[str, np.ndarray
             axes[r][c].imshow(np.clip(panels[title], 0, 1))
             axes[r][c].set_title(title if r == 0 else "", fontsize=9)
             axes[r][c].axis("off")
-        axes[r][0].text(0, -8, name[:28], fontsize=6)
+        axes[r][0].text(
+            -0.04,
+            0.5,
+            name[:28],
+            transform=axes[r][0].transAxes,
+            rotation=90,
+            ha="right",
+            va="center",
+            fontsize=6,
+        )
     fig.tight_layout()
     with atomic_path(out_png) as tmp:
         fig.savefig(tmp, dpi=90)

@@ -45,3 +45,15 @@ def tiny_workflow(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = snakemake(workdir, "--cores", "2")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
     return workdir
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real S3-compatible server (SeaweedFS) on 127.0.0.1 for this module; skipped where none can run."""
+    from infra import Unavailable, running_s3
+
+    try:
+        with running_s3(tmp_path_factory.mktemp("s3")) as server:
+            yield server
+    except Unavailable as exc:
+        pytest.skip(f"no local S3 server: {exc}")

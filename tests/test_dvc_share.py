@@ -14,12 +14,11 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from infra import BIN, S3Server, Unavailable, dvc_s3_remote, run, running_s3
+from infra import BIN, S3Server, dvc_s3_remote, run
 from tiny import tiny_config
 
 from areograph.rebaseline import STALE_MTIME, backdate, stage_outputs, stale_stages
@@ -191,15 +190,6 @@ def test_backdate_reaches_files_and_directories_inside_outputs(tmp_path: Path) -
 
 
 # --- the round trip through a real S3 server -----------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    try:
-        with running_s3(tmp_path_factory.mktemp("s3")) as server:
-            yield server
-    except Unavailable as exc:
-        pytest.skip(f"no local S3 server: {exc}")
 
 
 @pytest.fixture

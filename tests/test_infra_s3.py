@@ -6,22 +6,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from infra import BIN, S3Server, Unavailable, dvc_s3_remote, run, running_s3
+from infra import BIN, S3Server, dvc_s3_remote, run
 
 DVC = BIN / "dvc"
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    try:
-        with running_s3(tmp_path_factory.mktemp("s3")) as server:
-            yield server
-    except Unavailable as exc:
-        pytest.skip(f"no local S3 server: {exc}")
 
 
 @pytest.fixture(autouse=True)

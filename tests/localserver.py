@@ -146,9 +146,11 @@ class _Handler(BaseHTTPRequestHandler):
             sent, cut = body[: route.cut_at if route.cut_at is not None else len(body) // 2], True
         elif not head and body_n <= route.cut_times + route.short_times:
             sent, cut = body[: len(body) // 2], True
-        self._send(status, headers, sent, head)
+        # Count before writing: the client can finish reading (and a test assert) before this thread
+        # runs another line after the write.
         with route._lock:
             route.bytes_sent += 0 if head else len(sent)
+        self._send(status, headers, sent, head)
         if cut:
             self.wfile.flush()
             self.close_connection = True

@@ -21,7 +21,7 @@ from areograph.data.elevation import scale_elevation
 from areograph.data.pairs import PairDataset, pack_pairs
 from areograph.geo.grid import RegionGrid, region_grid
 from areograph.geo.tiling import TileReport, tile_region
-from areograph.metrics import ElevationColourLookup, l1, psnr, ssim
+from areograph.metrics import ElevationColourLookup, l1, psnr, ssim, unit_rgb
 from areograph.models.specs import generator_specs
 from areograph.sources import get_source
 from areograph.training.checkpoint import load_generator
@@ -134,7 +134,7 @@ def train_terrain(
 def _predict_tile(model: torch.nn.Module, cond: torch.Tensor) -> np.ndarray:
     with torch.no_grad():
         out = model(cond[None].float())[0]
-    return ((out.clamp(-1, 1).numpy().transpose(1, 2, 0) + 1) / 2).astype(np.float32)
+    return unit_rgb(out.numpy()).astype(np.float32)
 
 
 def evaluate_terrain(

@@ -95,11 +95,6 @@ def adapter_options_schema(name: str) -> dict[str, Any]:
     return _adapter_class(name).options_schema
 
 
-def adapter_planets(name: str) -> frozenset[str]:
-    """The planets whose raster inputs an adapter serves."""
-    return frozenset(INPUT_PLANET[i] for i in adapter_inputs(name) if i in INPUT_PLANET)
-
-
 def get_source(name: str, options: Mapping[str, Any] | None = None, data_root: Path | None = None) -> Source:
     """Instantiate the adapter called ``name``."""
     return _adapter_class(name)(options=options, data_root=data_root)

@@ -45,3 +45,13 @@ def paired_augment(
         out = torch.flip(out, dims=(2,))
     parts = torch.split(out, channels, dim=0)
     return [np.ascontiguousarray(p.numpy(), dtype=np.float32) for p in parts]
+
+
+def item_rng(seed: int, draw: int, index: int) -> np.random.Generator:
+    """The random generator for one dataset item's augmentation.
+
+    Keyed on the dataset seed, torch's per-process seed (distinct in every DataLoader worker, so workers
+    never repeat each other's crops), a per-dataset draw counter and the item index: a seeded run is
+    repeatable without drawing from any global RNG.
+    """
+    return np.random.default_rng([seed, torch.initial_seed(), draw, index])

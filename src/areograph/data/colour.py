@@ -23,7 +23,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from areograph.atomic import atomic_path
-from areograph.data.augment import paired_augment
+from areograph.data.augment import item_rng, paired_augment
 from areograph.images.lab import rgb_to_lab_scaled
 
 logger = logging.getLogger("areograph.data")
@@ -218,7 +218,7 @@ class ColourPatchDataset(Dataset):
         cond = self.lightness[index].astype(np.float32)
         target = self.ab[index].astype(np.float32)
         if self.augment:  # load_px == crop_px: no resize, no crop, only the shared random flip
-            rng = np.random.default_rng([self.seed, torch.initial_seed(), self._draws, index])
+            rng = item_rng(self.seed, self._draws, index)
             self._draws += 1
             cond, target = paired_augment([cond, target], self.patch_px, self.patch_px, rng)
         return {

@@ -22,7 +22,7 @@ import torch
 from torch.utils.data import Dataset
 
 from areograph.atomic import atomic_path
-from areograph.data.augment import paired_augment
+from areograph.data.augment import item_rng, paired_augment
 from areograph.data.elevation import scale_elevation
 
 logger = logging.getLogger("areograph.data")
@@ -271,7 +271,7 @@ class PairDataset(Dataset):
         cond = self.cond[index]
         target = np.moveaxis(self.imagery[index], -1, 0).astype(np.float32) / 127.5 - 1.0
         if self.augment:
-            rng = np.random.default_rng([self.seed, torch.initial_seed(), self._draws, index])
+            rng = item_rng(self.seed, self._draws, index)
             self._draws += 1
             cond, target = paired_augment([cond, target], self.load_px, self.tile_px, rng)
         return {

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: run test lint venv clean pull slurm-plugin
+.PHONY: run test lint venv clean pull slurm-plugin train-terrain ship-terrain
 
 venv: $(STAMP)
 
@@ -40,3 +40,15 @@ pull: $(STAMP)
 # The SLURM executor plugin, kept out of .venv (it runs scontrol on import); see docs/cluster.md.
 slurm-plugin: $(STAMP)
 	tools/slurm/install-plugin.sh
+
+# The shipped terraforming model (weights/terrain_pix2pix/MODEL_CARD.md): train every terrain model of
+# configs/terrain_corpus.yaml on the seed's tile set (../shared/corpora or your clone, see the config),
+# evaluate on the held-out regions, then copy fp16 weights + card + metrics into weights/.
+TERRAIN_CFG ?= configs/terrain_corpus.yaml
+train-terrain: $(STAMP)
+	$(BIN)/snakemake results/corpus/eval/terrain/metrics.json --cores $(CORES) \
+		--set-threads train_terrain=1 --configfile $(TERRAIN_CFG)
+
+ship-terrain: $(STAMP)
+	$(BIN)/python -m areograph.training.export $(TERRAIN_CFG) weights/terrain_pix2pix
+

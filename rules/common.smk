@@ -1,21 +1,23 @@
 # Shared helpers for the rules: region lookups, target lists and input functions. No rules here.
-from areograph.config import regions
+from areograph.config import region_source, regions
 from areograph.workflow import export_src_path
 
-RESULTS = "results"
+RESULTS = config.get("results_dir", "results")
 # Scripts run in a fresh interpreter (or a conda env): let them import the package from src/.
 export_src_path(workflow.basedir)
 
 REGIONS = {r["name"]: r for r in config["regions"]}
 EARTH = [r["name"] for r in regions(config, "earth")]
 MARS = [r["name"] for r in regions(config, "mars")]
-# Layers each planet's regions have, and the source input feeding each.
-LAYERS = {"earth": ["elevation", "imagery"], "mars": ["elevation"]}
+TERRAIN_MODELS = config["terrain_models"]
+# Shipped generator weights (render.weights), rendered and evaluated as the model "shipped".
+SHIPPED = config["render"].get("weights")
 
 
 wildcard_constraints:
     region="|".join(REGIONS) or "NO_REGION",
     layer="elevation|imagery",
+    model="|".join(TERRAIN_MODELS),
 
 
 def input_name(wildcards):
@@ -27,10 +29,25 @@ def tiles_dirs(layer, names):
     return expand(f"{RESULTS}/tiles/{{region}}/{layer}", region=names)
 
 
+def terrain_model_names():
+    """Evaluated terrain generators: every trained terrain model, plus the shipped weights when set."""
+    return [*TERRAIN_MODELS, *(["shipped"] if SHIPPED else [])]
+
+
+def terrain_model_files():
+    return [f"{RESULTS}/models/terrain_{m}/model.pt" for m in TERRAIN_MODELS] + ([SHIPPED] if SHIPPED else [])
+
+
+def render_model_file():
+    """The generator the Mars mosaics are rendered with: the shipped weights, else render.model."""
+    return SHIPPED or f"{RESULTS}/models/terrain_{config['render'].get('model', 'pix2pix')}/model.pt"
+
+
 def terrain_targets():
     out = [
         f"{RESULTS}/eval/terrain/metrics.json",
         f"{RESULTS}/eval/terrain/examples.png",
+        f"{RESULTS}/eval/terrain/metrics.png",
     ]
     for name in MARS:
         out += expand(

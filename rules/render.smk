@@ -5,7 +5,7 @@ rule render_mars:
     """Georeferenced terraformed mosaic (Mars AEQD CRS), a quicklook and hillshade | terraformed PNGs."""
     input:
         elevation=f"{RESULTS}/tiles/{{region}}/elevation",
-        model=f"{RESULTS}/models/terrain_pix2pix/model.pt",
+        model=render_model_file(),
         packed=f"{RESULTS}/datasets/terrain_pairs.npz",
     output:
         tif=f"{RESULTS}/mars/{{region}}/terraformed.tif",

@@ -18,7 +18,7 @@ rule fetch_raster:
         input_name=input_name,
         region=lambda w: REGIONS[w.region],
         tiles=config["tiles"],
-        source=lambda w: config["sources"][input_name(w)],
+        source=lambda w: region_source(config, REGIONS[w.region], input_name(w)),
     script:
         "../workflow_scripts/fetch_raster.py"
 

@@ -1,17 +1,18 @@
-# Training and evaluation of the terraforming models: pix2pix (U-Net + PatchGAN, cGAN + L1) and the
-# seed's MSE baseline, through the one trainer. GPU rules declare gpu=1 for cluster submission.
+# Training and evaluation of the terraforming models (config terrain_models: pix2pix, an L1-only U-Net,
+# the seed's MSE baseline, each with its own conditioning) through the one trainer, one job per model.
+# GPU rules declare gpu=1 for cluster submission.
 
 
 rule train_terrain:
-    """pix2pix on the Earth pairs; resumes from results/models/terrain_pix2pix/checkpoints/latest.pt."""
+    """One terrain model; resumes from results/models/terrain_<model>/checkpoints/latest.pt."""
     input:
         f"{RESULTS}/datasets/terrain_pairs.npz",
     output:
-        model_outputs("terrain_pix2pix"),
+        model_outputs("terrain_{model}"),
     log:
-        f"{RESULTS}/logs/train_terrain.log",
+        f"{RESULTS}/logs/train_terrain/{{model}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train_terrain.tsv"
+        f"{RESULTS}/benchmarks/train_terrain/{{model}}.tsv"
     conda:
         "../envs/train.yaml"
     threads: 2
@@ -20,7 +21,8 @@ rule train_terrain:
         mem_mb=8000,
         runtime=240,
     params:
-        kind="pix2pix",
+        kind=lambda w: TERRAIN_MODELS[w.model]["kind"],
+        conditioning=lambda w: TERRAIN_MODELS[w.model].get("conditioning", ["elevation"]),
         models=config["models"],
         training=config["training"],
         tile_px=config["tiles"]["size_px"],
@@ -29,42 +31,30 @@ rule train_terrain:
         "../workflow_scripts/train_terrain.py"
 
 
-use rule train_terrain as train_baseline with:
-    output:
-        model_outputs("terrain_baseline"),
-    log:
-        f"{RESULTS}/logs/train_baseline.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/train_baseline.tsv"
-    params:
-        kind="baseline",
-        models=config["models"],
-        training=config["training"],
-        tile_px=config["tiles"]["size_px"],
-        elevation_range_m=config["elevation"]["earth_range_m"],
-
-
 rule evaluate_terrain:
-    """Validation L1 / PSNR / SSIM: pix2pix vs the MSE baseline vs a colour-by-elevation lookup."""
+    """Per validation region: L1 / PSNR / SSIM, texture, palette and 1.6 km land-cover distances of every
+    terrain model (and the shipped weights) against constant colour and colour-by-elevation baselines."""
     input:
         packed=f"{RESULTS}/datasets/terrain_pairs.npz",
-        pix2pix=f"{RESULTS}/models/terrain_pix2pix/model.pt",
-        baseline=f"{RESULTS}/models/terrain_baseline/model.pt",
+        models=terrain_model_files(),
     output:
         metrics=f"{RESULTS}/eval/terrain/metrics.json",
         examples=f"{RESULTS}/eval/terrain/examples.png",
+        plot=f"{RESULTS}/eval/terrain/metrics.png",
     log:
         f"{RESULTS}/logs/evaluate_terrain.log",
     benchmark:
         f"{RESULTS}/benchmarks/evaluate_terrain.tsv"
     conda:
         "../envs/train.yaml"
-    threads: 1
+    threads: 2
     resources:
         mem_mb=4000,
         runtime=30,
     params:
+        names=list(terrain_model_names()),
         elevation_range_m=config["elevation"]["earth_range_m"],
         n_examples=config["evaluation"].get("n_examples", 4),
     script:
         "../workflow_scripts/evaluate_terrain.py"
+

@@ -39,7 +39,7 @@ PROJECT_FILES = (
     ".dvc/config", ".dvc/.gitignore", ".gitignore", "Makefile", "pyproject.toml",
 )  # fmt: skip
 AWS_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN")
-TERRAIN_TRAINING_AND_AFTER = {"train_terrain", "train_baseline", "evaluate_terrain", "render_mars", "all"}
+TERRAIN_TRAINING_AND_AFTER = {"train_terrain", "evaluate_terrain", "render_mars", "all"}
 
 
 # --- dvc.yaml against rules/*.smk ---------------------------------------------------------------

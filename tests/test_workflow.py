@@ -32,8 +32,9 @@ def test_terraform_outputs_exist_and_are_georeferenced(built: Path) -> None:
     for png in ["quicklook.png", "side_by_side.png"]:
         assert (built / "results/mars/gale" / png).stat().st_size > 1000
     metrics = json.loads((built / "results/eval/terrain/metrics.json").read_text())
-    assert {"pix2pix", "baseline", "lookup"} <= set(metrics["models"])
-    assert np.isfinite(metrics["models"]["pix2pix"]["psnr"])
+    methods = metrics["regions"]["sierra"]["methods"]
+    assert {"pix2pix", "baseline", "lookup", "constant"} <= set(methods)
+    assert np.isfinite(methods["pix2pix"]["psnr"]) and methods["pix2pix"]["texture"] > 0
 
 
 @pytest.mark.slow

@@ -39,7 +39,8 @@ def tiny_config() -> dict:
         "baseline": {"width": 4},
     }
     cfg["training"].update({"steps": 6, "checkpoint_every": 3, "load_px": 72})
-    cfg["render"] = {"window_px": 64, "overlap_px": 32}
+    # Tiny 64 px demo models render the Mars mosaic (the shipped weights are sized for 256 px tiles).
+    cfg["render"] = {"window_px": 64, "overlap_px": 32, "model": "pix2pix", "weights": None}
     rovers = cfg["rovers"]
     rovers["colouriser"].update({"ngf": 4, "ndf": 4})
     rovers["baseline"] = {"width": 4}

@@ -1,15 +1,16 @@
-"""Snakemake adapter: validation metrics and example grid (areograph.terraform.evaluate_terrain)."""
+"""Snakemake adapter: per-region validation metrics, example grid and plot (areograph.terrain_eval)."""
 
 from areograph.logs import log_to
-from areograph.terraform import evaluate_terrain
+from areograph.terrain_eval import evaluate_terrain
 
 with log_to(snakemake.log[0]):
     i, o, p = snakemake.input, snakemake.output, snakemake.params
     evaluate_terrain(
         i.packed,
-        {"pix2pix": i.pix2pix, "baseline": i.baseline},
+        dict(zip(p.names, i.models, strict=True)),
         p.elevation_range_m,
         o.metrics,
         o.examples,
+        o.plot,
         p.n_examples,
     )

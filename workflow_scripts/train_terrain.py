@@ -1,4 +1,4 @@
-"""Snakemake adapter: train pix2pix or the MSE baseline on Earth pairs (areograph.terraform.train_terrain).
+"""Snakemake adapter: train one terrain model on the Earth pairs (areograph.terraform.train_terrain).
 
 One process per GPU the rule is given (resources gpu=N > 1 starts torchrun; see areograph.training.launch).
 """
@@ -23,4 +23,5 @@ with log_to(snakemake.log[0]):
         p.elevation_range_m,
         Path(snakemake.output[0]).parent,
         threads=max(1, snakemake.threads // n),
+        conditioning=p.conditioning,
     )

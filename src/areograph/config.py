@@ -71,17 +71,35 @@ def _cross_checks(config: Mapping[str, Any]) -> list[str]:
     sources = config["sources"]
     for i, region in enumerate(config["regions"]):
         for key in (k for k, planet in INPUT_PLANET.items() if planet == region["planet"]):
-            adapter = sources[key]["adapter"]
+            adapter = region_source(config, region, key)["adapter"]
+            where = f"regions[{i}].sources" if key in region.get("sources", {}) else "sources"
             if key not in adapter_inputs(adapter):
                 problems.append(
-                    f"sources.{key}.adapter: value {adapter!r} cannot serve {key} "
+                    f"{where}.{key}.adapter: value {adapter!r} cannot serve {key} "
                     f"(planet {region['planet']!r}) needed by regions[{i}] ({region['name']!r})"
                 )
-    for key, spec in sources.items():
-        validator = jsonschema.Draft202012Validator(adapter_options_schema(spec["adapter"]))
-        for err in validator.iter_errors(spec.get("options", {})):
-            err.path.extendleft(["options", key, "sources"])  # extendleft reverses
-            problems.append(_describe(err))
+        for key in region.get("sources", {}):
+            if INPUT_PLANET[key] != region["planet"]:
+                problems.append(f"regions[{i}].sources.{key}: a {region['planet']} region has no {key} input")
+    scoped = [(["sources"], sources)] + [
+        (["sources", i, "regions"], r["sources"]) for i, r in enumerate(config["regions"]) if "sources" in r
+    ]
+    for prefix, specs in scoped:
+        for key, spec in specs.items():
+            validator = jsonschema.Draft202012Validator(adapter_options_schema(spec["adapter"]))
+            for err in validator.iter_errors(spec.get("options", {})):
+                err.path.extendleft(["options", key, *prefix])  # extendleft reverses
+                problems.append(_describe(err))
+    for name, spec in config["terrain_models"].items():
+        cond = spec.get("conditioning", ["elevation"])
+        if cond[0] != "elevation":
+            problems.append(f"terrain_models.{name}.conditioning: value {cond!r} must start with 'elevation'")
+    render_model = config["render"].get("model", "pix2pix")
+    if not config["render"].get("weights") and render_model not in config["terrain_models"]:
+        problems.append(
+            f"render.model: value {render_model!r} is not one of terrain_models "
+            f"{sorted(config['terrain_models'])}"
+        )
     for key in COLLECTION_INPUTS:
         adapter = sources[key]["adapter"]
         if key not in adapter_inputs(adapter):
@@ -106,6 +124,11 @@ def load_config(path: str | Path) -> dict[str, Any]:
 def regions(config: Mapping[str, Any], planet: str | None = None) -> list[dict[str, Any]]:
     """Regions of the config, optionally only one planet's."""
     return [r for r in config["regions"] if planet is None or r["planet"] == planet]
+
+
+def region_source(config: Mapping[str, Any], region: Mapping[str, Any], input_name: str) -> dict[str, Any]:
+    """The source spec serving ``input_name`` for ``region``: its ``sources`` entry, else the global one."""
+    return dict(region.get("sources", {}).get(input_name) or config["sources"][input_name])
 
 
 def tiles_shape(region: Mapping[str, Any]) -> tuple[int, int]:

@@ -23,6 +23,13 @@ from torch.utils.data import Dataset
 
 from areograph.atomic import atomic_path
 from areograph.data.augment import item_rng, paired_augment
+from areograph.data.conditioning import (
+    DEFAULT_CONDITIONING,
+    check_conditioning,
+    conditioning_stack,
+    corner_latitudes,
+    latitudes_from_corners,
+)
 from areograph.data.elevation import scale_elevation
 
 logger = logging.getLogger("areograph.data")
@@ -101,8 +108,8 @@ def _same_georef(a: rasterio.DatasetReader, b: rasterio.DatasetReader) -> bool:
     return a.crs == b.crs and linear and origin
 
 
-def _read_pair(elev_path: Path, img_path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read one pair, refusing pairs whose rasters do not describe the same pixels on the ground."""
+def _read_pair(elev_path: Path, img_path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read one pair (elevation, RGB, corner latitudes), refusing pairs that are not the same pixels."""
     with rasterio.open(elev_path) as e, rasterio.open(img_path) as i:
         if (e.height, e.width) != (i.height, i.width):
             raise ValueError(
@@ -128,7 +135,8 @@ def _read_pair(elev_path: Path, img_path: Path) -> tuple[np.ndarray, np.ndarray]
                 f"{elev_path}: {int(bad.sum())} nodata/non-finite pixel(s); fill tiles before packing"
             )
         rgb = np.moveaxis(i.read(), 0, -1)
-    return elev, rgb
+        corners = corner_latitudes(e.transform, e.crs.to_wkt(), e.height, e.width)
+    return elev, rgb, corners
 
 
 def pack_pairs(
@@ -143,7 +151,8 @@ def pack_pairs(
     tiles in ``elevation_dirs[k]`` and ``imagery_dirs[k]``. Only ids present in both folders (and
     kept in ``index.geojson`` when one exists) are paired; the rest are reported as unpaired. Pairs
     whose shape or georeferencing differ raise ``ValueError`` naming both files, and nothing is
-    written. Arrays: ``elevation`` float32 (N,H,W) metres, ``imagery`` uint8 (N,H,W,3), and
+    written. Arrays: ``elevation`` float32 (N,H,W) metres, ``imagery`` uint8 (N,H,W,3), ``lat_corners``
+    float32 (N,2,2) latitudes of each tile's corner pixels (see data/conditioning.py), and
     ``tile_id``, ``region``, ``row``, ``col``, ``split`` (N,). Returns a JSON-able summary.
     """
     if not (len(regions) == len(elevation_dirs) == len(imagery_dirs)):
@@ -151,7 +160,7 @@ def pack_pairs(
             f"need one elevation and one imagery folder per region: {len(regions)} regions, "
             f"{len(elevation_dirs)} elevation and {len(imagery_dirs)} imagery folders"
         )
-    elevations, images, meta = [], [], []
+    elevations, images, latitudes, meta = [], [], [], []
     summary: dict[str, Any] = {"regions": {}, "unpaired": {}}
     seen: dict[str, str] = {}
     for region, elev_dir, img_dir in zip(regions, elevation_dirs, imagery_dirs, strict=True):
@@ -178,13 +187,14 @@ def pack_pairs(
             if tile_id in seen:
                 raise ValueError(f"tile id {tile_id!r} appears in regions {seen[tile_id]!r} and {name!r}")
             seen[tile_id] = name
-            elev, rgb = _read_pair(elev_files[tile_id], img_files[tile_id])
+            elev, rgb, corners = _read_pair(elev_files[tile_id], img_files[tile_id])
             if elevations and elev.shape != elevations[0].shape:
                 raise ValueError(
                     f"{elev_files[tile_id]}: tile is {elev.shape} px, earlier tiles {elevations[0].shape}"
                 )
             elevations.append(elev)
             images.append(rgb)
+            latitudes.append(corners)
             meta.append((tile_id, name, row, col, label))
         summary["regions"][name] = {s: labels.count(s) for s in ("train", "val")}
     if not meta:
@@ -196,6 +206,7 @@ def pack_pairs(
             fh,
             elevation=np.stack(elevations),
             imagery=np.stack(images),
+            lat_corners=np.stack(latitudes).astype(np.float32),
             tile_id=tile_id.astype(str),
             region=region_col.astype(str),
             row=row.astype(np.int32),
@@ -227,8 +238,9 @@ def training_elevations(packed: Path, max_values: int = 1_000_000, seed: int = 0
 class PairDataset(Dataset):
     """One split of a packed dataset as (scaled elevation, RGB) tensor pairs for pix2pix.
 
-    Items are ``{"cond": (1,H,W) float32 in [-1,1], "target": (3,H,W) float32 in [-1,1],
-    "tile_id": str}``. With ``augment`` the pair is resized to ``load_px``, randomly cropped back
+    Items are ``{"cond": (C,H,W) float32 in [-1,1], "target": (3,H,W) float32 in [-1,1],
+    "tile_id": str}``; the C channels are ``conditioning`` (scaled elevation first, then e.g. latitude,
+    built by data/conditioning.py). With ``augment`` the pair is resized to ``load_px``, randomly cropped back
     to the tile size and randomly flipped, with one draw shared by both images. Without it the
     tiles come as they are (validation). Draws come from a generator keyed on ``seed``, the torch
     seed of the process (which DataLoader varies per worker and epoch) and a per-item counter, so a
@@ -243,8 +255,10 @@ class PairDataset(Dataset):
         load_px: int = 286,
         augment: bool = True,
         seed: int = 0,
+        conditioning: tuple[str, ...] = DEFAULT_CONDITIONING,
     ) -> None:
         self.packed = Path(packed)
+        self.conditioning = check_conditioning(conditioning)
         with np.load(self.packed) as z:
             mask = z["split"] == split
             if not np.any(mask):
@@ -254,9 +268,22 @@ class PairDataset(Dataset):
             self.imagery = np.ascontiguousarray(z["imagery"][mask])
             self.tile_ids = [str(t) for t in z["tile_id"][mask]]
             self.regions = [str(r) for r in z["region"][mask]]
+            corners = z["lat_corners"][mask] if "lat_corners" in z.files else None
+        if "latitude" in self.conditioning and corners is None:
+            raise ValueError(f"{self.packed}: packed before latitudes were stored; re-run pack_terrain_pairs")
         lo, hi = elevation_range_m
-        self.cond = scale_elevation(elevation, lo, hi)[:, None]  # one clip warning for the whole split
+        scaled = scale_elevation(elevation, lo, hi)  # one clip warning for the whole split
         self.tile_px = int(elevation.shape[1])
+        h, w = elevation.shape[1:]
+        self.cond = np.stack(
+            [
+                conditioning_stack(
+                    scaled[k], None if corners is None else latitudes_from_corners(corners[k], h, w),
+                    self.conditioning,
+                )
+                for k in range(len(scaled))
+            ]
+        )
         if augment and load_px < self.tile_px:
             raise ValueError(f"load_px {load_px} is smaller than the tile size {self.tile_px}")
         self.load_px = load_px

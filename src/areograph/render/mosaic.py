@@ -18,10 +18,11 @@ from matplotlib.colors import LightSource
 from PIL import Image
 
 from areograph.atomic import atomic_path
+from areograph.data.conditioning import conditioning_stack, pixel_latitudes
 from areograph.data.elevation import mars_to_earth_elevation, scale_elevation
 from areograph.data.pairs import training_elevations
 from areograph.render.windows import predict_blended
-from areograph.training.checkpoint import load_generator
+from areograph.training.checkpoint import load_generator, load_model_meta, model_scaling
 
 log = logging.getLogger("areograph.render")
 
@@ -73,8 +74,8 @@ def _save_png(rgb: np.ndarray, out: Path, max_px: int = QUICKLOOK_MAX_PX) -> Non
 def render_mars(
     region_raster: str | Path,
     model_path: str | Path,
-    earth_reference_m: np.ndarray,
-    elevation_range_m: Sequence[float],
+    earth_reference_m: np.ndarray | None,
+    elevation_range_m: Sequence[float] | None,
     mars_rule: str,
     window_px: int,
     overlap_px: int,
@@ -86,8 +87,17 @@ def render_mars(
     region_raster = Path(region_raster)
     elev, valid, profile = read_elevation(region_raster)
     filled = np.where(valid, elev, np.median(elev[valid]))
+    elevation_range_m, conditioning = model_scaling(Path(model_path), elevation_range_m)
+    stored = load_model_meta(Path(model_path)).get("earth_reference_quantiles_m")
+    if stored is not None:  # the model's own training distribution, not this run's sample
+        earth_reference_m = np.asarray(stored, dtype=np.float64)
+    if earth_reference_m is None:
+        raise ValueError(f"{model_path}: no Earth reference elevations stored; pass the packed pairs")
     mapped = mars_to_earth_elevation(filled, mars_rule, earth_reference_m)
-    cond = scale_elevation(mapped, *elevation_range_m)[None].astype(np.float32)
+    latitudes = None
+    if "latitude" in conditioning:
+        latitudes = pixel_latitudes(profile["transform"], profile["crs"].to_wkt(), *elev.shape)
+    cond = conditioning_stack(scale_elevation(mapped, *elevation_range_m), latitudes, conditioning)
     model = load_generator(Path(model_path))
     rgb = to_uint8(predict_blended(cond, generator_predictor(model), window_px, overlap_px, progress=True))
     rgb[~valid] = 0

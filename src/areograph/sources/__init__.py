@@ -29,6 +29,8 @@ INPUT_PLANET = {"earth_elevation": "earth", "earth_imagery": "earth", "mars_elev
 # adapter name -> "module:Class"; the module is imported only when the adapter is used.
 ADAPTERS: dict[str, str] = {
     "sample": "areograph.sources.sample:SampleSource",
+    "pix2pix_terraform": "areograph.sources.pix2pix_terraform:Pix2PixTerraformSource",
+    "files": "areograph.sources.files:FilesSource",
     "earthengine": "areograph.sources.earthengine:EarthEngineSource",
     "eox": "areograph.sources.eox:EoxSource",
     "usgs": "areograph.sources.usgs:UsgsSource",

@@ -8,6 +8,7 @@ values, so files load with ``torch.load(weights_only=True)``: opening a checkpoi
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,32 @@ def resume_problem(
     if ckpt.get("world_size", 1) != world:
         return f"world size changed: {ckpt.get('world_size', 1)} -> {world}"
     return None
+
+
+def load_model_meta(path: Path) -> dict[str, Any]:
+    """The ``extra_meta`` a model file or checkpoint was written with (task, scaling, conditioning, ...)."""
+    return dict(load_file(Path(path), map_location="cpu").get("extra_meta", {}))
+
+
+def model_scaling(
+    model_path: Path, elevation_range_m: Sequence[float] | None
+) -> tuple[list[float], list[str]]:
+    """(elevation range, conditioning) the generator was trained with, from its own metadata.
+
+    A config range that disagrees with the model's is an error: the same metres would mean other
+    heights to the network and the picture would be silently wrong.
+    """
+    meta = load_model_meta(model_path)
+    model_range = meta.get("elevation_range_m")
+    if model_range is None:
+        if elevation_range_m is None:
+            raise ValueError(f"{model_path}: model stores no elevation_range_m; pass one explicitly")
+        model_range = list(elevation_range_m)
+    elif elevation_range_m is not None and list(map(float, elevation_range_m)) != list(
+        map(float, model_range)
+    ):
+        raise ValueError(
+            f"{model_path}: trained with elevation range {model_range} m, but the config asks for "
+            f"{list(elevation_range_m)} m (elevation.earth_range_m); make them agree"
+        )
+    return [float(v) for v in model_range], list(meta.get("conditioning", ["elevation"]))

@@ -1,0 +1,193 @@
+"""Ship a trained generator: a compact fp16 model file and a model card beside it.
+
+The shipped file keeps the self-describing layout of ``model.pt`` (spec, metadata, training config),
+so :func:`areograph.training.checkpoint.load_generator` reads it like any model; only the weights are
+halved to fp16 (loading casts them back to the model's fp32). Bytes are reproducible: the archive
+is written from memory with a fixed record name, so the same weights give the same file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from areograph.atomic import atomic_path
+from areograph.training.checkpoint import load_file
+
+
+def export_fp16(model_path: Path, out_path: Path, max_mb: float) -> dict[str, Any]:
+    """Write ``model_path`` with fp16 weights to ``out_path``; error if it exceeds ``max_mb``."""
+    payload = load_file(Path(model_path))
+    state = payload["generator"]["state_dict"]
+    payload["generator"]["state_dict"] = {
+        k: v.half() if torch.is_floating_point(v) else v for k, v in state.items()
+    }
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    size_mb = buf.tell() / 1e6
+    if size_mb > max_mb:
+        raise ValueError(f"{model_path}: fp16 weights are {size_mb:.1f} MB, over the {max_mb} MB limit")
+    with atomic_path(out_path) as tmp:
+        tmp.write_bytes(buf.getvalue())
+    n_params = sum(v.numel() for v in state.values() if torch.is_floating_point(v))
+    return {"size_mb": round(size_mb, 2), "parameters": n_params, "step": payload.get("step")}
+
+
+def wall_time_s(benchmark_tsv: Path) -> float | None:
+    """Seconds of the training job from its Snakemake benchmark file (None when absent)."""
+    path = Path(benchmark_tsv)
+    if not path.is_file():
+        return None
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return float(rows[-1]["s"]) if rows else None
+
+
+def training_device(log_path: Path) -> str:
+    """The device the trainer logged ("training on cpu (...)"), or "unknown"."""
+    path = Path(log_path)
+    text = path.read_text(errors="replace") if path.is_file() else ""
+    found = re.findall(r"training on (\S+) \(", text)
+    return found[-1] if found else "unknown"
+
+
+def _table(metrics: Mapping[str, Any], model: str) -> str:
+    cols = ["l1", "block_l1", "texture", "palette", "psnr", "ssim"]
+    lines = ["| region | method | " + " | ".join(cols) + " |", "|---" * (len(cols) + 2) + "|"]
+    for region, entry in metrics["regions"].items():
+        for method, scores in entry["methods"].items():
+            name = f"**{method}**" if method == model else method
+            lines.append(f"| {region} | {name} | " + " | ".join(f"{scores[c]:.4g}" for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def model_card(
+    title: str,
+    model: str,
+    export: Mapping[str, Any],
+    model_path: Path,
+    metrics: Mapping[str, Any],
+    config_file: str,
+    device: str,
+    wall_s: float | None,
+    licence: str,
+    retrain: str,
+) -> str:
+    """Markdown card: data, config, steps, device, wall time, validation figures, licence."""
+    payload = load_file(Path(model_path))
+    meta, train_cfg = payload.get("extra_meta", {}), payload.get("train_config", {})
+    spec = payload["generator"]["spec"]
+    quant = meta.pop("earth_reference_quantiles_m", None)
+    wall = f"{wall_s / 60:.1f} min" if wall_s is not None else "unknown"
+    return f"""# {title}
+
+| | |
+|---|---|
+| model | `{spec["name"]}` {json.dumps(spec.get("kwargs", {}))} |
+| parameters | {export["parameters"]:,} (fp16 file: {export["size_mb"]} MB) |
+| trained with | `{config_file}`, terrain model `{model}`, {payload.get("step")} steps |
+| device, wall time | {device}, {wall} |
+| optimiser | {json.dumps(train_cfg)} |
+| inputs | {json.dumps(meta)}{"; plus 1001 Earth elevation quantiles (Mars quantile rule)" if quant else ""} |
+| licence | {licence} |
+
+Retrain: `{retrain}`
+
+## Validation: whole regions never trained on
+
+Training regions: {", ".join(metrics.get("train_regions", []))} ({metrics.get("n_train_tiles")} tiles).
+Lower is better for l1, block_l1 (1.6 km block means), texture (Laplacian-pyramid patch SWD x 1e3) and
+palette (CIELAB pixel SWD); higher for PSNR and SSIM.
+
+{_table(metrics, model)}
+"""
+
+
+def export_model(
+    model_path: Path,
+    metrics_json: Path,
+    benchmark_tsv: Path,
+    train_log: Path,
+    out_model: Path,
+    out_card: Path,
+    out_metrics: Path,
+    model: str,
+    title: str,
+    config_file: str,
+    licence: str,
+    retrain: str,
+    max_mb: float,
+) -> dict[str, Any]:
+    """fp16 weights + model card + validation metrics, as one shippable folder."""
+    export = export_fp16(Path(model_path), Path(out_model), max_mb)
+    metrics = json.loads(Path(metrics_json).read_text())
+    card = model_card(
+        title,
+        model,
+        export,
+        Path(model_path),
+        metrics,
+        config_file,
+        training_device(Path(train_log)),
+        wall_time_s(Path(benchmark_tsv)),
+        licence,
+        retrain,
+    )
+    with atomic_path(out_card) as tmp:
+        tmp.write_text(card)
+    with atomic_path(out_metrics) as tmp:
+        tmp.write_text(json.dumps(metrics, indent=2) + "\n")
+    return export
+
+
+TERRAIN_LICENCE = (
+    "CC BY-NC-SA 4.0, inherited from the training imagery (Sentinel-2 cloudless - https://s2maps.eu by "
+    "EOX IT Services GmbH, contains modified Copernicus Sentinel data 2020); SRTM elevation public domain"
+)
+
+
+def export_terrain(config_file: Path, out_dir: Path, max_mb: float = 30.0) -> dict[str, Any]:
+    """Ship the ``render.model`` generator of a workflow config (after its training and evaluation ran)."""
+    from areograph.config import load_config
+
+    cfg = load_config(config_file)
+    results = Path(cfg.get("results_dir", "results"))
+    model = cfg["render"].get("model", "pix2pix")
+    return export_model(
+        results / f"models/terrain_{model}/model.pt",
+        results / "eval/terrain/metrics.json",
+        results / f"benchmarks/train_terrain/{model}.tsv",
+        results / f"logs/train_terrain/{model}.log",
+        Path(out_dir) / "model.pt",
+        Path(out_dir) / "MODEL_CARD.md",
+        Path(out_dir) / "metrics.json",
+        model=model,
+        title="Terraforming generator: pix2pix U-Net, elevation + |latitude| -> Sentinel-2 RGB",
+        config_file=str(config_file),
+        licence=TERRAIN_LICENCE,
+        retrain="make train-terrain && make ship-terrain",
+        max_mb=max_mb,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m areograph.training.export CONFIG OUT_DIR``: fp16 weights, card and metrics."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("config", type=Path, help="the workflow config the model was trained with")
+    parser.add_argument("out_dir", type=Path, help="folder for model.pt, MODEL_CARD.md, metrics.json")
+    parser.add_argument("--max-mb", type=float, default=30.0)
+    args = parser.parse_args(argv)
+    print(json.dumps(export_terrain(args.config, args.out_dir, args.max_mb)))
+
+
+if __name__ == "__main__":
+    main()

@@ -35,12 +35,17 @@ def terrain_model_names():
 
 
 def terrain_model_files():
-    return [f"{RESULTS}/models/terrain_{m}/model.pt" for m in TERRAIN_MODELS] + ([SHIPPED] if SHIPPED else [])
+    return [f"{RESULTS}/models/terrain_{m}/model.pt" for m in TERRAIN_MODELS] + (
+        [SHIPPED] if SHIPPED else []
+    )
 
 
 def render_model_file():
     """The generator the Mars mosaics are rendered with: the shipped weights, else render.model."""
-    return SHIPPED or f"{RESULTS}/models/terrain_{config['render'].get('model', 'pix2pix')}/model.pt"
+    return (
+        SHIPPED
+        or f"{RESULTS}/models/terrain_{config['render'].get('model', 'pix2pix')}/model.pt"
+    )
 
 
 def terrain_targets():

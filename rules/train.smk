@@ -22,7 +22,9 @@ rule train_terrain:
         runtime=240,
     params:
         kind=lambda w: TERRAIN_MODELS[w.model]["kind"],
-        conditioning=lambda w: TERRAIN_MODELS[w.model].get("conditioning", ["elevation"]),
+        conditioning=lambda w: TERRAIN_MODELS[w.model].get(
+            "conditioning", ["elevation"]
+        ),
         models=config["models"],
         training=config["training"],
         tile_px=config["tiles"]["size_px"],
@@ -33,7 +35,8 @@ rule train_terrain:
 
 rule evaluate_terrain:
     """Per validation region: L1 / PSNR / SSIM, texture, palette and 1.6 km land-cover distances of every
-    terrain model (and the shipped weights) against constant colour and colour-by-elevation baselines."""
+    terrain model (and the shipped weights) against constant colour and colour-by-elevation baselines.
+    """
     input:
         packed=f"{RESULTS}/datasets/terrain_pairs.npz",
         models=terrain_model_files(),
@@ -57,4 +60,3 @@ rule evaluate_terrain:
         n_examples=config["evaluation"].get("n_examples", 4),
     script:
         "../workflow_scripts/evaluate_terrain.py"
-

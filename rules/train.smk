@@ -26,7 +26,8 @@ rule train_terrain:
             "conditioning", ["elevation"]
         ),
         models=config["models"],
-        training=config["training"],
+        training=lambda w: config["training"]
+        | {k: v for k, v in TERRAIN_MODELS[w.model].items() if k == "steps"},
         tile_px=config["tiles"]["size_px"],
         elevation_range_m=config["elevation"]["earth_range_m"],
     script:

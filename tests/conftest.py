@@ -57,3 +57,18 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             yield server
     except Unavailable as exc:
         pytest.skip(f"no local S3 server: {exc}")
+
+
+CORPORA = ROOT.parent / "shared" / "corpora"
+
+
+@pytest.fixture(scope="session")
+def corpora_dir() -> Path:
+    """The real public data sets beside the clone (../shared/corpora); CI always has them."""
+    import os
+
+    if not CORPORA.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CORPORA} is missing; CI runs with ../shared beside the clone")
+        pytest.skip(f"{CORPORA} not present (clone the data sets there to run this test)")
+    return CORPORA

@@ -37,20 +37,24 @@ def latitude_channel(lat_deg: np.ndarray) -> np.ndarray:
     return (np.abs(np.asarray(lat_deg, dtype=np.float32)) / 45.0 - 1.0).astype(np.float32)
 
 
-def pixel_latitudes(transform: Affine, crs: pyproj.CRS | str, height: int, width: int) -> np.ndarray:
-    """Geodetic latitude (deg) of every pixel centre of a raster on ``crs`` (any projected CRS)."""
+def _latitudes_at(transform: Affine, crs: pyproj.CRS | str, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
     crs = pyproj.CRS(crs)
     to_geo = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
-    cols, rows = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
     xs, ys = transform * (cols, rows)
     _, lat = to_geo.transform(xs, ys)
     return np.asarray(lat, dtype=np.float32)
 
 
+def pixel_latitudes(transform: Affine, crs: pyproj.CRS | str, height: int, width: int) -> np.ndarray:
+    """Geodetic latitude (deg) of every pixel centre of a raster on ``crs`` (any projected CRS)."""
+    cols, rows = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
+    return _latitudes_at(transform, crs, cols, rows)
+
+
 def corner_latitudes(transform: Affine, crs: pyproj.CRS | str, height: int, width: int) -> np.ndarray:
     """(2, 2) latitudes of the corner pixel centres (NW, NE / SW, SE): a tile's compact latitude record."""
-    lat = pixel_latitudes(transform * Affine.scale(width - 1, height - 1), crs, 2, 2)
-    return lat.astype(np.float32)
+    cols, rows = np.meshgrid([0.5, width - 0.5], [0.5, height - 0.5])
+    return _latitudes_at(transform, crs, cols, rows)
 
 
 def latitudes_from_corners(corners: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -101,7 +101,7 @@ class FilesSource(Source):
         nodata = first.nodata if first.nodata is not None else (ELEVATION_NODATA if elevation else None)
         resampling = Resampling[self.options.get("resampling", "bilinear" if elevation else "average")]
         with MemoryFile() as mem:
-            src = self._mosaic(datasets, box, planet, mem) if len(datasets) > 1 else first
+            src = self._mosaic(datasets, box, planet, nodata, mem) if len(datasets) > 1 else first
             # Output pixel size: the source's, expressed in degrees at the box centre.
             res = _degrees_per_pixel(src, box, planet)
             width = max(1, math.ceil((box.east - box.west) / res[0]))
@@ -153,13 +153,18 @@ class FilesSource(Source):
                 dst.update_tags(AREOGRAPH_SOURCE=f"files:{self.options['path']}")
         return out_path
 
-    def _mosaic(self, datasets: list, box: BBox, planet: str, mem: MemoryFile):
-        """Mosaic several files (first on top) over the box, in their own CRS, into ``mem``."""
+    def _mosaic(self, datasets: list, box: BBox, planet: str, nodata: float | None, mem: MemoryFile):
+        """Mosaic several files (first on top) over the box plus a margin, in their own CRS, into ``mem``."""
         planet_crs = rasterio.CRS.from_wkt(geographic_crs(planet).to_wkt())
-        bounds = transform_bounds(planet_crs, datasets[0].crs, box.west, box.south, box.east, box.north)
-        data, transform = merge(datasets, bounds=bounds)
         first = datasets[0]
-        ds = mem.open(
+        w, s, e, n = transform_bounds(planet_crs, first.crs, box.west, box.south, box.east, box.north)
+        # Snap to the first file's pixel grid (no resampling here) with a margin for the warp's kernels.
+        t = first.transform
+        c0, c1 = math.floor((w - t.c) / t.a) - 4, math.ceil((e - t.c) / t.a) + 4
+        r0, r1 = math.floor((n - t.f) / t.e) - 4, math.ceil((s - t.f) / t.e) + 4
+        bounds = (t.c + c0 * t.a, t.f + r1 * t.e, t.c + c1 * t.a, t.f + r0 * t.e)
+        data, transform = merge(datasets, bounds=bounds, nodata=nodata)
+        with mem.open(
             driver="GTiff",
             width=data.shape[2],
             height=data.shape[1],
@@ -167,10 +172,10 @@ class FilesSource(Source):
             dtype=data.dtype,
             crs=first.crs,
             transform=transform,
-            nodata=first.nodata,
-        )
-        ds.write(data)
-        return ds
+            nodata=nodata,
+        ) as ds:
+            ds.write(data)
+        return mem.open()
 
 
 def _degrees_per_pixel(src, box: BBox, planet: str) -> tuple[float, float]:

@@ -74,12 +74,21 @@ class ColourRamp:
         return cKDTree(rgb), v
 
     def invert(self, rgb: np.ndarray, max_distance: float) -> np.ndarray:
-        """Metres for each (..., 3) colour: the nearest ramp colour's value; NaN beyond ``max_distance``."""
+        """Metres for each (..., 3) colour: the nearest ramp colour's value; NaN beyond ``max_distance``.
+
+        Each distinct colour is looked up once (a JPEG mosaic repeats its colours many times over).
+        """
         tree, values = self._tree
-        dist, idx = tree.query(rgb.reshape(-1, 3).astype(np.float32), workers=1)
-        out = values[idx].astype(np.float32)
-        out[dist > max_distance] = np.nan
-        return out.reshape(rgb.shape[:-1])
+        flat = np.asarray(rgb, dtype=np.uint8).reshape(-1, 3)
+        packed = (flat[:, 0].astype(np.int32) << 16) | (flat[:, 1].astype(np.int32) << 8) | flat[:, 2]
+        present = np.zeros(1 << 24, dtype=bool)
+        present[packed] = True
+        unique = np.flatnonzero(present)
+        colours = np.stack([(unique >> 16) & 255, (unique >> 8) & 255, unique & 255], axis=1)
+        dist, idx = tree.query(colours.astype(np.float32), workers=1)
+        lut = np.full(1 << 24, np.nan, dtype=np.float32)
+        lut[unique] = np.where(dist > max_distance, np.nan, values[idx])
+        return lut[packed].reshape(np.shape(rgb)[:-1])
 
 
 @dataclass(frozen=True, eq=False)
@@ -254,7 +263,7 @@ class Pix2PixTerraformSource(Source):
             "crs": "EPSG:4326",
             "width": out_w,
             "height": out_h,
-            "transform": transform * rasterio.Affine.translation(c0, r0),
+            "transform": transform @ rasterio.Affine.translation(c0, r0),
             "compress": "deflate",
         }
         tags = {

@@ -26,7 +26,9 @@ def utm_dem(dem: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("utm") / "dem_utm.tif"
     with rasterio.open(dem) as s:
         t, w, h = calculate_default_transform(s.crs, "EPSG:32611", s.width, s.height, *s.bounds)
-        with rasterio.open(out, "w", **(s.profile | {"crs": "EPSG:32611", "transform": t, "width": w, "height": h})) as d:
+        with rasterio.open(
+            out, "w", **(s.profile | {"crs": "EPSG:32611", "transform": t, "width": w, "height": h})
+        ) as d:
             reproject(rasterio.band(s, 1), rasterio.band(d, 1))
     return out
 
@@ -40,7 +42,9 @@ def _fetch(path: str, tmp_path: Path, name: str = "out.tif") -> np.ndarray:
         return ds.read(1).astype(float)
 
 
-def test_geographic_and_projected_files_give_the_same_ground(dem: Path, utm_dem: Path, tmp_path: Path) -> None:
+def test_geographic_and_projected_files_give_the_same_ground(
+    dem: Path, utm_dem: Path, tmp_path: Path
+) -> None:
     a = _fetch(str(dem), tmp_path, "a.tif")
     b = _fetch(str(utm_dem), tmp_path, "b.tif")
     assert 1500 < a.mean() < 2800
@@ -50,8 +54,14 @@ def test_geographic_and_projected_files_give_the_same_ground(dem: Path, utm_dem:
 def test_glob_of_tiles_is_mosaicked(dem: Path, tmp_path: Path) -> None:
     with rasterio.open(dem) as s:
         half = s.width // 2
-        for k, win in enumerate((Window(0, 0, half + 1, s.height), Window(half, 0, s.width - half, s.height))):
-            prof = s.profile | {"width": win.width, "height": win.height, "transform": s.window_transform(win)}
+        for k, win in enumerate(
+            (Window(0, 0, half + 1, s.height), Window(half, 0, s.width - half, s.height))
+        ):
+            prof = s.profile | {
+                "width": win.width,
+                "height": win.height,
+                "transform": s.window_transform(win),
+            }
             with rasterio.open(tmp_path / f"tile_{k}.tif", "w", **prof) as d:
                 d.write(s.read(1, window=win), 1)
     whole = _fetch(str(dem), tmp_path, "whole.tif")
@@ -70,6 +80,6 @@ def test_errors_name_the_path(dem: Path, tmp_path: Path) -> None:
         )
     junk = tmp_path / "junk.tif"
     junk.write_bytes(b"not a tiff")
-    with pytest.raises(SourceError, match="junk.tif: cannot read"):
+    with pytest.raises(SourceError, match=r"junk\.tif: cannot read"):
         get_source("files", {"path": str(junk)}).fetch_raster("earth_elevation", BOX, tmp_path / "x.tif")
     assert not (tmp_path / "x.tif").exists()

@@ -1,4 +1,4 @@
-"""The seed's own tile set read in its published layout: project extents, ramp inversion, delivered rasters."""
+"""The seed's own tile set in its published layout: project extents, ramp inversion, delivered rasters."""
 
 from __future__ import annotations
 
@@ -78,8 +78,16 @@ def test_recovered_elevation_against_real_srtm(source, sample_dir: Path, tmp_pat
         got = c.read(1).astype(float)
         got[got == ELEVATION_NODATA] = np.nan
         ref = np.full(got.shape, np.nan)
-        reproject(s.read(1).astype(float), ref, src_transform=s.transform, src_crs=s.crs,
-                  dst_transform=c.transform, dst_crs=c.crs, resampling=Resampling.average, dst_nodata=np.nan)  # fmt: skip
+        reproject(
+            s.read(1).astype(float),
+            ref,
+            src_transform=s.transform,
+            src_crs=s.crs,
+            dst_transform=c.transform,
+            dst_crs=c.crs,
+            resampling=Resampling.average,
+            dst_nodata=np.nan,
+        )
     inner = np.s_[20:-20, 20:-20]
     diff = (got - ref)[inner]
     ok = np.isfinite(diff)

@@ -109,3 +109,37 @@ def test_snakemake_stops_before_any_job(tmp_path: Path, config: dict) -> None:
     )
     assert run.returncode != 0
     assert "regions[1].lat: value 95 is invalid" in run.stdout + run.stderr
+
+
+def test_corpus_config_is_valid_and_holds_regions_out() -> None:
+    cfg = load_config(ROOT / "configs/terrain_corpus.yaml")
+    splits = {r["name"]: r["split"] for r in cfg["regions"] if r["planet"] == "earth"}
+    assert splits == {"sierra": "train", "andes": "train", "cali": "train", "nw": "train", "italy": "val", "ri": "val"}
+    assert cfg["elevation"]["earth_range_m"][1] >= 8849  # no Earth summit is clipped
+
+
+def test_region_sources_override_and_are_checked(config: dict) -> None:
+    from areograph.config import region_source
+
+    earth = config["regions"][0]
+    earth["sources"] = {"earth_elevation": {"adapter": "files", "options": {"path": "/data/dem.vrt"}}}
+    validate_config(config)
+    assert region_source(config, earth, "earth_elevation")["adapter"] == "files"
+    assert region_source(config, earth, "earth_imagery")["adapter"] == "sample"
+    earth["sources"]["earth_elevation"]["options"] = {"pth": "x"}
+    assert "sources.earth_elevation.options" in rejected(config) and "pth" in rejected(config)
+    earth["sources"] = {"mars_elevation": {"adapter": "sample"}}
+    assert "a earth region has no mars_elevation input" in rejected(config)
+    earth["sources"] = {"earth_imagery": {"adapter": "pix2pix_terraform"}}
+    assert "'root' is a required property" in rejected(config)
+
+
+def test_terrain_models_and_render_model_are_checked(config: dict) -> None:
+    config["terrain_models"]["odd"] = {"kind": "pix2pix", "conditioning": ["latitude"]}
+    assert "terrain_models.odd.conditioning" in rejected(config)
+    del config["terrain_models"]["odd"]
+    config["terrain_models"]["x"] = {"kind": "gan"}
+    assert "terrain_models.x.kind" in rejected(config)
+    del config["terrain_models"]["x"]
+    config["render"] = {"window_px": 256, "overlap_px": 128, "model": "nope", "weights": None}
+    assert "render.model: value 'nope'" in rejected(config)

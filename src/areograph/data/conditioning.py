@@ -40,7 +40,7 @@ def latitude_channel(lat_deg: np.ndarray) -> np.ndarray:
 def _latitudes_at(transform: Affine, crs: pyproj.CRS | str, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
     crs = pyproj.CRS(crs)
     to_geo = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
-    xs, ys = transform * (cols, rows)
+    xs, ys = transform @ (cols, rows)
     _, lat = to_geo.transform(xs, ys)
     return np.asarray(lat, dtype=np.float32)
 

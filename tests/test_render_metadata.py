@@ -50,7 +50,7 @@ def test_mismatched_config_range_is_a_named_error(region: Path, model: Path, tmp
     assert not (tmp_path / "t.tif").exists()
 
 
-def test_metadata_alone_renders_and_matches_an_agreeing_config(region: Path, model: Path, tmp_path: Path) -> None:
+def test_metadata_alone_renders_like_an_agreeing_config(region: Path, model: Path, tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     _render(region, model, tmp_path / "a", None)  # two input channels: elevation and latitude

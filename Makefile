@@ -46,7 +46,7 @@ slurm-plugin: $(STAMP)
 # evaluate on the held-out regions, then copy fp16 weights + card + metrics into weights/.
 TERRAIN_CFG ?= configs/terrain_corpus.yaml
 train-terrain: $(STAMP)
-	$(BIN)/snakemake results/corpus/eval/terrain/metrics.json --cores $(CORES) \
+	$(BIN)/snakemake terrain --cores $(CORES) \
 		--set-threads train_terrain=1 --configfile $(TERRAIN_CFG)
 
 ship-terrain: $(STAMP)

@@ -30,6 +30,7 @@ include: "rules/rovers.smk"
 
 localrules:
     all,
+    terrain,
     fetch_raster,
     fetch_collection,
 
@@ -38,3 +39,10 @@ rule all:
     default_target: True
     input:
         all_targets(),
+
+
+rule terrain:
+    """Only the terraforming product: validation metrics and pictures, Mars mosaics."""
+    input:
+        terrain_targets(),
+

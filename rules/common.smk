@@ -8,6 +8,8 @@ export_src_path(workflow.basedir)
 
 REGIONS = {r["name"]: r for r in config["regions"]}
 EARTH = [r["name"] for r in regions(config, "earth")]
+# Whole Earth regions held out of training: each gets a side-by-side picture.
+HELD_OUT = [r["name"] for r in regions(config, "earth") if r["split"] == "val"]
 MARS = [r["name"] for r in regions(config, "mars")]
 TERRAIN_MODELS = config["terrain_models"]
 # Shipped generator weights (render.weights): what the Mars mosaics are rendered with when set. They are
@@ -52,6 +54,7 @@ def terrain_targets():
         f"{RESULTS}/eval/terrain/metrics.json",
         f"{RESULTS}/eval/terrain/examples.png",
         f"{RESULTS}/eval/terrain/metrics.png",
+        *expand(f"{RESULTS}/eval/terrain/regions/{{region}}.png", region=HELD_OUT),
     ]
     for name in MARS:
         out += expand(

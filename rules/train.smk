@@ -61,3 +61,28 @@ rule evaluate_terrain:
         n_examples=config["evaluation"].get("n_examples", 4),
     script:
         "../workflow_scripts/evaluate_terrain.py"
+
+
+rule compare_region:
+    """A whole held-out region as a user sees it: elevation | real | rendered model | lookup (one PNG)."""
+    input:
+        elevation=f"{RESULTS}/tiles/{{region}}/elevation",
+        imagery=f"{RESULTS}/tiles/{{region}}/imagery",
+        packed=f"{RESULTS}/datasets/terrain_pairs.npz",
+        model=render_model_file(),
+    output:
+        f"{RESULTS}/eval/terrain/regions/{{region}}.png",
+    log:
+        f"{RESULTS}/logs/compare_region/{{region}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/compare_region/{{region}}.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    params:
+        render=config["render"],
+    script:
+        "../workflow_scripts/compare_region.py"

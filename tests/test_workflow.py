@@ -35,6 +35,8 @@ def test_terraform_outputs_exist_and_are_georeferenced(built: Path) -> None:
     methods = metrics["regions"]["sierra"]["methods"]
     assert {"pix2pix", "baseline", "lookup", "constant"} <= set(methods)
     assert np.isfinite(methods["pix2pix"]["psnr"]) and methods["pix2pix"]["texture"] > 0
+    assert set(metrics["regions"]) == {"sierra", "foothills"}  # blocks, and a whole held-out region
+    assert (built / "results/eval/terrain/regions/foothills.png").stat().st_size > 1000
 
 
 @pytest.mark.slow

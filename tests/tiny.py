@@ -32,6 +32,9 @@ def tiny_config() -> dict:
             "block_tiles": 1,
             "val_every": 4,
         },
+        # A whole region held out of training: per-region metrics and the side-by-side picture.
+        {"name": "foothills", "planet": "earth", "lon": -120.05, "lat": 37.05, "tiles_per_side": 2,
+         "split": "val"},
         {"name": "gale", "planet": "mars", "lon": 137.8, "lat": -5.4, "tiles_per_side": 2, "split": "render"},
     ]
     cfg["models"] = {

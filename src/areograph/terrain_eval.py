@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from rasterio import open as rasterio_open
 
 from areograph.atomic import atomic_path
 from areograph.data.conditioning import conditioning_stack, latitudes_from_corners
@@ -191,3 +192,50 @@ def metrics_plot(result: Mapping[str, Any], out_png: Path) -> None:
     with atomic_path(out_png) as tmp:
         fig.savefig(tmp, dpi=80)
     plt.close(fig)
+
+
+def region_side_by_side(
+    elevation_raster: str | Path,
+    imagery_raster: str | Path,
+    packed: str | Path,
+    model_path: str | Path,
+    window_px: int,
+    overlap_px: int,
+    out_png: str | Path,
+    max_px: int = 768,
+) -> dict[str, Any]:
+    """A whole validation region as a user sees it: elevation | real | model (blended windows) | lookup."""
+    from matplotlib import colormaps
+    from PIL import Image
+
+    from areograph.data.conditioning import pixel_latitudes
+    from areograph.render.mosaic import generator_predictor, hillshade, read_elevation
+    from areograph.render.windows import predict_blended
+
+    elev, valid, profile = read_elevation(Path(elevation_raster))
+    with rasterio_open(imagery_raster) as ds:
+        real = np.moveaxis(ds.read(), 0, -1)
+    scale, conditioning = model_scaling(Path(model_path), None)
+    filled = np.where(valid, elev, np.median(elev[valid]))
+    lat = pixel_latitudes(profile["transform"], profile["crs"].to_wkt(), *elev.shape)
+    cond = conditioning_stack(scale_elevation(filled, *scale), lat, conditioning)
+    pred = predict_blended(cond, generator_predictor(load_generator(Path(model_path))), window_px, overlap_px)
+    model_rgb = np.round((np.clip(pred, -1, 1).transpose(1, 2, 0) + 1) * 127.5).astype(np.uint8)
+    with np.load(packed) as z:
+        train = z["split"] == "train"
+        lookup = ElevationColourLookup.fit(z["elevation"][train], z["imagery"][train])
+    lookup_rgb = np.round(lookup.predict(filled) * 255).astype(np.uint8)
+    norm = np.clip((filled - scale[0]) / (scale[1] - scale[0]), 0, 1)
+    coloured = (colormaps["terrain"](norm)[..., :3] * 255).astype(np.uint8)
+    shade = hillshade(filled, valid, abs(profile["transform"].a)).astype(np.float32) / 255.0
+    relief = np.round(coloured * (0.55 + 0.45 * shade)).astype(np.uint8)
+    panels = [relief, real, model_rgb, lookup_rgb]
+    for p in panels:
+        p[~valid] = 0
+    gap = np.full((elev.shape[0], 8, 3), 255, np.uint8)
+    strip = np.concatenate([x for p in panels for x in (p, gap)][:-1], axis=1)
+    img = Image.fromarray(strip)
+    img.thumbnail((4 * max_px, max_px), Image.Resampling.LANCZOS)
+    with atomic_path(out_png) as tmp:
+        img.save(tmp)
+    return {"width": int(elev.shape[1]), "height": int(elev.shape[0])}

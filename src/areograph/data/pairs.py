@@ -31,6 +31,7 @@ from areograph.data.conditioning import (
     latitudes_from_corners,
 )
 from areograph.data.elevation import scale_elevation
+from areograph.geo.tiling import REGION_NAME
 
 logger = logging.getLogger("areograph.data")
 
@@ -87,7 +88,7 @@ def _kept_positions(tile_dir: Path) -> dict[str, tuple[int, int]] | None:
 def _tile_files(tile_dir: Path) -> dict[str, Path]:
     if not tile_dir.is_dir():
         raise FileNotFoundError(f"tile folder {tile_dir} does not exist")
-    return {p.stem: p for p in sorted(tile_dir.glob("*.tif"))}
+    return {p.stem: p for p in sorted(tile_dir.glob("*.tif")) if p.name != REGION_NAME}
 
 
 def _position(tile_id: str, positions: dict[str, tuple[int, int]] | None, where: Path) -> tuple[int, int]:

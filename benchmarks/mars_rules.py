@@ -29,7 +29,7 @@ RULES = ("quantile", "offset")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("region", type=Path, help="a Mars region raster on its AEQD grid (tiles/<r>/elevation)")
+    parser.add_argument("region", type=Path, help="Mars region raster (tiles/<r>/elevation/region.tif)")
     parser.add_argument("model", type=Path, help="generator file (model.pt)")
     parser.add_argument("out", type=Path, help="picture: hillshade | quantile | offset")
     parser.add_argument("--window", type=int, default=256)

@@ -225,7 +225,8 @@ def region_side_by_side(
         train = z["split"] == "train"
         lookup = ElevationColourLookup.fit(z["elevation"][train], z["imagery"][train])
     lookup_rgb = np.round(lookup.predict(filled) * 255).astype(np.uint8)
-    norm = np.clip((filled - scale[0]) / (scale[1] - scale[0]), 0, 1)
+    lo, hi = np.percentile(filled[valid], [1, 99])  # the region's own relief, not the model's whole range
+    norm = np.clip((filled - lo) / max(hi - lo, 1.0), 0, 1)
     coloured = (colormaps["terrain"](norm)[..., :3] * 255).astype(np.uint8)
     shade = hillshade(filled, valid, abs(profile["transform"].a)).astype(np.float32) / 255.0
     relief = np.round(coloured * (0.55 + 0.45 * shade)).astype(np.uint8)

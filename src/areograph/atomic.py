@@ -1,16 +1,67 @@
 """Write outputs atomically: to a temporary sibling first, renamed into place only on success.
 
 A crashed or rejected step therefore never leaves a partial file or folder that a rerun would trust.
+A process killed outright (SIGKILL, out of memory, a node lost) cannot remove its temporary, so each
+temporary's name carries its writer's process id, and the next write of the same output removes the
+temporaries of writers that are no longer alive. (Two live writers of one output do not happen under
+Snakemake; on a shared file system a writer on another node counts as dead here, which is safe for the
+same reason.) A full disk is reported with the output's path, which the OS error alone does not name.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from areograph import faults
+
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_stale_temporaries(final: str | Path) -> list[Path]:
+    """Remove the temporaries (and their sidecars) that dead writers of ``final`` left; return them."""
+    final = Path(final)
+    if not final.parent.is_dir():
+        return []
+    pattern = re.compile(rf"^\.{re.escape(final.stem)}\.(\d+)-[a-z0-9_]+{re.escape(final.suffix)}(\..*)?$")
+    removed = []
+    for entry in final.parent.iterdir():
+        match = pattern.match(entry.name)
+        if match is None or int(match[1]) == os.getpid() or _alive(int(match[1])):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed
+
+
+def _prefix(final: Path) -> str:
+    return f".{final.stem}.{os.getpid()}-"
+
+
+def _name_full_disk(err: OSError, final: Path) -> OSError:
+    """The same error, naming ``final`` when the disk (or quota, or file size limit) ran out."""
+    if err.errno in _FULL and str(final) not in str(err):
+        return OSError(err.errno, f"{os.strerror(err.errno)} while writing {final}; free space, then rerun")
+    return err
 
 
 @contextlib.contextmanager
@@ -22,13 +73,22 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
+    remove_stale_temporaries(final)
+    fd, tmp = tempfile.mkstemp(prefix=_prefix(final), suffix=final.suffix, dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()
     try:
-        yield tmp_path
+        try:
+            yield tmp_path
+        except OSError as err:
+            named = _name_full_disk(err, final)
+            if named is err:
+                raise
+            raise named from err
+        faults.at("before-rename", final)
         os.replace(tmp_path, final)
+        faults.at("after-rename", final)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -41,12 +101,21 @@ def atomic_dir(final: str | Path) -> Iterator[Path]:
     """Yield a temporary folder beside ``final``; swap it into place if the block succeeds."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    remove_stale_temporaries(final)
+    tmp = Path(tempfile.mkdtemp(prefix=_prefix(final), suffix=final.suffix, dir=final.parent))
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as err:
+            named = _name_full_disk(err, final)
+            if named is err:
+                raise
+            raise named from err
+        faults.at("before-rename", final)
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
+        faults.at("after-rename", final)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

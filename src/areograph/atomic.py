@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from areograph import faults
@@ -65,6 +65,24 @@ def _name_full_disk(err: OSError, final: Path) -> OSError:
 
 
 @contextlib.contextmanager
+def _committed(final: Path, swap: Callable[[], None]) -> Iterator[None]:
+    """Run the writer's block; if it succeeded, ``swap`` the temporary into place as ``final``.
+
+    The fault-injection points (areograph.faults) sit on either side of the swap.
+    """
+    try:
+        yield
+    except OSError as err:
+        named = _name_full_disk(err, final)
+        if named is err:
+            raise
+        raise named from err
+    faults.at("before-rename", final)
+    swap()
+    faults.at("after-rename", final)
+
+
+@contextlib.contextmanager
 def atomic_path(final: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; rename it to ``final`` if the block succeeds.
 
@@ -79,16 +97,8 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     tmp_path.unlink()
     try:
-        try:
+        with _committed(final, lambda: os.replace(tmp_path, final)):
             yield tmp_path
-        except OSError as err:
-            named = _name_full_disk(err, final)
-            if named is err:
-                raise
-            raise named from err
-        faults.at("before-rename", final)
-        os.replace(tmp_path, final)
-        faults.at("after-rename", final)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -103,19 +113,14 @@ def atomic_dir(final: str | Path) -> Iterator[Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(final)
     tmp = Path(tempfile.mkdtemp(prefix=_prefix(final), suffix=final.suffix, dir=final.parent))
-    try:
-        try:
-            yield tmp
-        except OSError as err:
-            named = _name_full_disk(err, final)
-            if named is err:
-                raise
-            raise named from err
-        faults.at("before-rename", final)
+    def swap() -> None:
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
-        faults.at("after-rename", final)
+
+    try:
+        with _committed(final, swap):
+            yield tmp
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

@@ -24,8 +24,10 @@ import torch
 from areograph.colourise import train_colour
 from areograph.data.augment import ItemKey
 from areograph.data.pairs import PairDataset
+from areograph.logs import log_to
 from areograph.terraform import train_terrain
 from areograph.training.checkpoint import load_file
+from areograph.training.launch import NPROC_ENV, launch
 from areograph.training.schedule import StepSampler
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -177,3 +179,27 @@ def test_augmentation_is_a_pure_function_of_seed_index_and_draw(packed: dict[str
         assert keys(3, rank, 6) == keys(0, rank, 12)[6:]
     draws = {d for r in (0, 1) for _, d in keys(0, r, 12)}
     assert len(draws) == 24  # ranks never share a draw number
+
+
+def test_ddp_training_killed_after_a_checkpoint_resumes_exactly(
+    packed: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two Gloo ranks through the real torchrun; rank 0 is SIGKILLed after the step-2 checkpoint."""
+    monkeypatch.setenv(NPROC_ENV, "2")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    for name in ("LOCAL_RANK", "RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "AREOGRAPH_FAULT"):
+        monkeypatch.delenv(name, raising=False)
+    args = ("pix2pix", packed["terrain"], TERRAIN["models"], TERRAIN["training"], PX, list(RANGE))
+    with log_to(tmp_path / "train.log"):
+        launch(2, train_terrain, *args, tmp_path / "once")
+        monkeypatch.setenv("AREOGRAPH_FAULT", "after-rename:*/checkpoints/latest.pt")
+        with pytest.raises(RuntimeError, match="torchrun exited"):
+            launch(2, train_terrain, *args, tmp_path / "run")
+        assert load_file(tmp_path / "run/checkpoints/latest.pt")["step"] == 2
+        monkeypatch.delenv("AREOGRAPH_FAULT")
+        launch(2, train_terrain, *args, tmp_path / "run")
+    assert "resuming" in (tmp_path / "train.log").read_text()
+    ckpt = load_file(tmp_path / "run/checkpoints/latest.pt")
+    assert ckpt["world_size"] == 2 and len(ckpt["rng"]) == 2
+    _assert_same(tmp_path / "run/model.pt", tmp_path / "once/model.pt")
+    _assert_same(tmp_path / "run/checkpoints/latest.pt", tmp_path / "once/checkpoints/latest.pt")

@@ -34,21 +34,37 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# ".<stem>.<pid>-<8 random chars><suffix>", and sidecars after it (GDAL's .aux.xml)
+_TEMPORARY = re.compile(r"^\..+\.\d+-[a-z0-9_]{8}")
+_candidates: dict[str, list[str]] = {}  # folder -> temporary-like names in it at this process's first write
+
+
 def remove_stale_temporaries(final: str | Path) -> list[Path]:
-    """Remove the temporaries (and their sidecars) that dead writers of ``final`` left; return them."""
+    """Remove the temporaries (and their sidecars) that dead writers of ``final`` left; return them.
+
+    Only ``final``'s own temporaries are candidates (two live writers of one output do not happen,
+    whichever node they run on). A folder is listed once per process, at its first atomic write:
+    relisting a folder of thousands of tiles on every tile write would cost quadratic time; a writer
+    that dies later leaves its temporaries to the next process.
+    """
     final = Path(final)
-    if not final.parent.is_dir():
-        return []
-    pattern = re.compile(rf"^\.{re.escape(final.stem)}\.(\d+)-[a-z0-9_]+{re.escape(final.suffix)}(\..*)?$")
+    folder = final.parent
+    key = str(folder.resolve())
+    if key not in _candidates:
+        names = [e.name for e in folder.iterdir()] if folder.is_dir() else []
+        _candidates[key] = [n for n in names if _TEMPORARY.match(n)]
+    own = re.compile(rf"^\.{re.escape(final.stem)}\.(\d+)-[a-z0-9_]{{8}}{re.escape(final.suffix)}(\..*)?$")
     removed = []
-    for entry in final.parent.iterdir():
-        match = pattern.match(entry.name)
+    for name in list(_candidates[key]):
+        match = own.match(name)
         if match is None or int(match[1]) == os.getpid() or _alive(int(match[1])):
             continue
+        entry = folder / name
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
+        _candidates[key].remove(name)
         removed.append(entry)
     return removed
 

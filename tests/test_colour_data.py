@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from areograph.data.augment import ItemKey
 from areograph.data.colour import ColourPatchDataset, heldout_frames, pack_patches, split_by_sol
 from areograph.images.lab import lab_scaled_to_rgb
 
@@ -98,14 +99,15 @@ def test_dataset_items_and_train_flips(packed: tuple[Path, dict]) -> None:
     assert torch.equal(item["cond"], torch.from_numpy(val.lightness[0].astype(np.float32)))  # val: as stored
     stored = torch.from_numpy(train.lightness[0].astype(np.float32))
     flips = []
-    for _ in range(20):
-        got = train[0]
+    for draw in range(20):
+        got = train[ItemKey(0, draw)]
         flipped = torch.equal(got["cond"], torch.flip(stored, dims=(2,)))
         assert flipped or torch.equal(got["cond"], stored)
         target = torch.from_numpy(train.ab[0].astype(np.float32))
         assert torch.equal(got["target"], torch.flip(target, dims=(2,)) if flipped else target)  # together
         flips.append(flipped)
     assert any(flips) and not all(flips)
+    assert torch.equal(train[ItemKey(0, 7)]["cond"], train[ItemKey(0, 7)]["cond"])  # one draw, one flip
     with pytest.raises(ValueError, match="no patches in split 'test'"):
         ColourPatchDataset(path, "test")
 

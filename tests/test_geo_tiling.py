@@ -202,7 +202,7 @@ def test_cut_tiles_checks_the_grid_and_keeps_region_raster(tmp_path: Path) -> No
     grid = region_grid("holes", "earth", 0.0, 0.0, 3, 1, tile_px=32)
     out = tmp_path / "tiles"
     tile_region(_holey_source(tmp_path), grid, out, "bilinear", 0.02)
-    report = cut_tiles(out / "region.tif", grid, out, 0.0)  # stricter: the holed tile goes too
+    report = cut_tiles(out / "region.tif", grid, out, 0.0, 1.0)  # stricter: the holed tile goes too
     assert report.kept == ["holes_r00_c00"] and len(report.dropped) == 2
     assert (out / "region.tif").is_file() and not (out / "holes_r00_c01.tif").exists()
     other = region_grid("holes", "earth", 0.5, 0.0, 3, 1, tile_px=32)

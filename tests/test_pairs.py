@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+import torch
 from affine import Affine
 
+from areograph.data.augment import ItemKey
 from areograph.data.elevation import scale_elevation
 from areograph.data.pairs import PairDataset, assign_splits, pack_pairs, training_elevations
 
@@ -195,9 +197,9 @@ def test_augmented_items_stay_aligned_and_in_range(packed: Path) -> None:
     ds = PairDataset(packed, "train", (0.0, 4500.0), load_px=PX + 3, augment=True, seed=1)
     assert len(ds) == 6
     seen = set()
-    for _ in range(5):
+    for draw in range(5):
         for idx in range(len(ds)):
-            item = ds[idx]
+            item = ds[ItemKey(idx, draw * len(ds) + idx)]
             cond, target = item["cond"].numpy()[0], item["target"].numpy()
             assert target.min() >= -1 and target.max() <= 1 and cond.min() >= -1 and cond.max() <= 1
             # both are affine in the same per-pixel value v: elev = 20 v, red = v
@@ -206,6 +208,7 @@ def test_augmented_items_stay_aligned_and_in_range(packed: Path) -> None:
             np.testing.assert_allclose(v_from_cond, v_from_target, atol=1e-3)
             seen.add(target.tobytes())
     assert len(seen) > 6  # the same tile comes out differently across draws
+    assert torch.equal(ds[ItemKey(2, 9)]["target"], ds[ItemKey(2, 9)]["target"])  # and alike for one draw
 
 
 def test_missing_split_is_a_clear_error(packed: Path, tmp_path: Path) -> None:

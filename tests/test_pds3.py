@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from areograph.images.pds3 import Pds3Error, list_frames, read_edr, read_label, stretch_12bit
+from areograph.images.pds3 import Pds3Error, Pds3LayoutError, list_frames, read_edr, read_label, stretch_12bit
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +101,22 @@ def test_label_without_end_or_required_key(first_edr: Path, tmp_path: Path) -> N
     no_sol.write_bytes(first_edr.read_bytes().replace(b"PLANET_DAY_NUMBER", b"PLANET_DAY_NUMBEX"))
     with pytest.raises(Pds3Error, match=r"nosol\.IMG: PDS3 label lacks PLANET_DAY_NUMBER"):
         read_edr(no_sol)
+
+
+def test_a_wrong_record_length_is_a_named_layout_error_not_a_shifted_image(
+    first_edr: Path, tmp_path: Path
+) -> None:
+    """RECORD_BYTES = 1024 on a 2048-byte-record EDR: GDAL alone would read a shifted image silently."""
+    data = first_edr.read_bytes()
+    assert data.count(b"RECORD_BYTES ") == 1 and data.count(b"FILE_RECORDS ") == 1
+    short = tmp_path / "short_records.IMG"
+    short.write_bytes(re.sub(rb"RECORD_BYTES( +)= 2048", rb"RECORD_BYTES\1= 1024", data))
+    with pytest.raises(Pds3LayoutError, match=r"short_records\.IMG: label layout .*RECORD_BYTES = 1024"):
+        read_edr(short)
+    with pytest.raises(Pds3LayoutError, match=r"short_records\.IMG"):
+        list_frames(tmp_path)
+    # consistent pointer (image after the label) but a record count that does not fit the file size
+    shifted = tmp_path / "records.IMG"
+    shifted.write_bytes(re.sub(rb"FILE_RECORDS( +)= 1044", rb"FILE_RECORDS\1= 1040", data))
+    with pytest.raises(Pds3LayoutError, match=r"FILE_RECORDS = 1040 is 2129920 bytes, but the file has 21"):
+        read_edr(shifted)

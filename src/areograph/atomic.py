@@ -1,16 +1,101 @@
 """Write outputs atomically: to a temporary sibling first, renamed into place only on success.
 
 A crashed or rejected step therefore never leaves a partial file or folder that a rerun would trust.
+A process killed outright (SIGKILL, out of memory, a node lost) cannot remove its temporary, so each
+temporary's name carries its writer's process id, and the next write of the same output removes the
+temporaries of writers that are no longer alive. (Two live writers of one output do not happen under
+Snakemake; on a shared file system a writer on another node counts as dead here, which is safe for the
+same reason.) A full disk is reported with the output's path, which the OS error alone does not name.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from areograph import faults
+
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+# ".<stem>.<pid>-<8 random chars><suffix>", and sidecars after it (GDAL's .aux.xml)
+_TEMPORARY = re.compile(r"^\..+\.\d+-[a-z0-9_]{8}")
+_candidates: dict[str, list[str]] = {}  # folder -> temporary-like names in it at this process's first write
+
+
+def remove_stale_temporaries(final: str | Path) -> list[Path]:
+    """Remove the temporaries (and their sidecars) that dead writers of ``final`` left; return them.
+
+    Only ``final``'s own temporaries are candidates (two live writers of one output do not happen,
+    whichever node they run on). A folder is listed once per process, at its first atomic write:
+    relisting a folder of thousands of tiles on every tile write would cost quadratic time; a writer
+    that dies later leaves its temporaries to the next process.
+    """
+    final = Path(final)
+    folder = final.parent
+    key = str(folder.resolve())
+    if key not in _candidates:
+        names = [e.name for e in folder.iterdir()] if folder.is_dir() else []
+        _candidates[key] = [n for n in names if _TEMPORARY.match(n)]
+    own = re.compile(rf"^\.{re.escape(final.stem)}\.(\d+)-[a-z0-9_]{{8}}{re.escape(final.suffix)}(\..*)?$")
+    removed = []
+    for name in list(_candidates[key]):
+        match = own.match(name)
+        if match is None or int(match[1]) == os.getpid() or _alive(int(match[1])):
+            continue
+        entry = folder / name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        _candidates[key].remove(name)
+        removed.append(entry)
+    return removed
+
+
+def _prefix(final: Path) -> str:
+    return f".{final.stem}.{os.getpid()}-"
+
+
+def _name_full_disk(err: OSError, final: Path) -> OSError:
+    """The same error, naming ``final`` when the disk (or quota, or file size limit) ran out."""
+    if err.errno in _FULL and str(final) not in str(err):
+        return OSError(err.errno, f"{os.strerror(err.errno)} while writing {final}; free space, then rerun")
+    return err
+
+
+@contextlib.contextmanager
+def _committed(final: Path, swap: Callable[[], None]) -> Iterator[None]:
+    """Run the writer's block; if it succeeded, ``swap`` the temporary into place as ``final``.
+
+    The fault-injection points (areograph.faults) sit on either side of the swap.
+    """
+    try:
+        yield
+    except OSError as err:
+        named = _name_full_disk(err, final)
+        if named is err:
+            raise
+        raise named from err
+    faults.at("before-rename", final)
+    swap()
+    faults.at("after-rename", final)
 
 
 @contextlib.contextmanager
@@ -22,13 +107,14 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
+    remove_stale_temporaries(final)
+    fd, tmp = tempfile.mkstemp(prefix=_prefix(final), suffix=final.suffix, dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()
     try:
-        yield tmp_path
-        os.replace(tmp_path, final)
+        with _committed(final, lambda: os.replace(tmp_path, final)):
+            yield tmp_path
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -41,12 +127,16 @@ def atomic_dir(final: str | Path) -> Iterator[Path]:
     """Yield a temporary folder beside ``final``; swap it into place if the block succeeds."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    try:
-        yield tmp
+    remove_stale_temporaries(final)
+    tmp = Path(tempfile.mkdtemp(prefix=_prefix(final), suffix=final.suffix, dir=final.parent))
+    def swap() -> None:
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
+
+    try:
+        with _committed(final, swap):
+            yield tmp
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

@@ -106,6 +106,39 @@ def _cross_checks(config: Mapping[str, Any]) -> list[str]:
             problems.append(f"sources.{key}.adapter: value {adapter!r} cannot serve {key}")
     if not any(r["planet"] == "earth" and r["split"] in ("train", "blocks") for r in config["regions"]):
         problems.append("regions: at least one earth region must have split 'train' or 'blocks'")
+    return problems + _size_checks(config)
+
+
+def _power_of_two(n: int) -> bool:
+    return n >= 2 and n & (n - 1) == 0
+
+
+def _size_checks(config: Mapping[str, Any]) -> list[str]:
+    """Sizes that would pass the schema but fail only after fetching, tiling or training."""
+    problems: list[str] = []
+    tile_px = config["tiles"]["size_px"]
+    if not _power_of_two(tile_px):
+        problems.append(
+            f"tiles.size_px: value {tile_px} is not a power of two, which the U-Net (and the render "
+            "windows) need; use e.g. 64, 128, 256 or 512"
+        )
+    load_px = config["training"].get("load_px")
+    if load_px is not None and load_px < tile_px:
+        problems.append(
+            f"training.load_px: value {load_px} is smaller than tiles.size_px {tile_px}; augmentation "
+            "resizes tiles up to load_px and crops back to the tile size"
+        )
+    patch_px = config["rovers"].get("patches", {}).get("patch_px")
+    free_depth = config["rovers"]["colouriser"].get("depth") is None
+    if patch_px is not None and free_depth and not _power_of_two(patch_px):
+        problems.append(
+            f"rovers.patches.patch_px: value {patch_px} is not a power of two, which the colouriser's "
+            "U-Net needs when rovers.colouriser.depth is null"
+        )
+    for key, render in (("render", config["render"]), ("rovers.render", config["rovers"]["render"])):
+        window, overlap = render.get("window_px"), render.get("overlap_px")
+        if window is not None and overlap is not None and overlap >= window:
+            problems.append(f"{key}.overlap_px: value {overlap} must be below {key}.window_px {window}")
     return problems
 
 

@@ -17,7 +17,7 @@ import torch
 from areograph.config import tiles_shape
 from areograph.data.pairs import PairDataset, pack_pairs, training_elevations
 from areograph.geo.grid import RegionGrid, region_grid
-from areograph.geo.tiling import TileReport, tile_region
+from areograph.geo.tiling import MAX_DROPPED_FRACTION, TileReport, tile_region
 from areograph.models.specs import generator_specs
 from areograph.sources import get_source
 from areograph.training.trainer import TrainConfig, train
@@ -69,7 +69,12 @@ def tile_region_inputs(
     reports = {}
     for kind, raster in rasters.items():
         report = tile_region(
-            Path(raster), grid, Path(out_dirs[kind]), RESAMPLING[kind], tiles["max_nodata_fraction"]
+            Path(raster),
+            grid,
+            Path(out_dirs[kind]),
+            RESAMPLING[kind],
+            tiles["max_nodata_fraction"],
+            tiles.get("max_dropped_fraction", MAX_DROPPED_FRACTION),
         )
         log.info(
             "%s %s: kept %d tiles, dropped %d", region["name"], kind, len(report.kept), len(report.dropped)

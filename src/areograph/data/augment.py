@@ -47,11 +47,41 @@ def paired_augment(
     return [np.ascontiguousarray(p.numpy(), dtype=np.float32) for p in parts]
 
 
-def item_rng(seed: int, draw: int, index: int) -> np.random.Generator:
-    """The random generator for one dataset item's augmentation.
+class ItemKey(int):
+    """A dataset index that also carries its draw number: the item's position in the sample stream.
 
-    Keyed on the dataset seed, torch's per-process seed (distinct in every DataLoader worker, so workers
-    never repeat each other's crops), a per-dataset draw counter and the item index: a seeded run is
-    repeatable without drawing from any global RNG.
+    The trainer's sampler yields these (``StepSampler(keyed=True)``); the position is a pure function
+    of (step, rank, slot in the batch), so a resumed run, any DataLoader worker and any DDP rank derive
+    the same augmentation for the same draw, and nothing needs saving in the checkpoint. It is an
+    ``int`` so that datasets that ignore augmentation index arrays with it as before.
     """
-    return np.random.default_rng([seed, torch.initial_seed(), draw, index])
+
+    draw: int
+
+    def __new__(cls, index: int, draw: int) -> ItemKey:
+        key = super().__new__(cls, index)
+        key.draw = int(draw)
+        return key
+
+    def __reduce__(self) -> tuple[type[ItemKey], tuple[int, int]]:  # DataLoader workers get it pickled
+        return (ItemKey, (int(self), self.draw))
+
+    def __repr__(self) -> str:
+        return f"ItemKey({int(self)}, draw={self.draw})"
+
+
+def split_key(key: int) -> tuple[int, int | None]:
+    """(index, draw) of a dataset key; draw is None for a plain index (direct access, evaluation)."""
+    return int(key), getattr(key, "draw", None)
+
+
+def item_rng(seed: int, draw: int | None, index: int) -> np.random.Generator:
+    """The random generator for one dataset item's augmentation: a pure function of its arguments.
+
+    ``draw`` is the item's position in the training sample stream (see :class:`ItemKey`), so the same
+    tile drawn in two epochs is augmented differently, yet a resumed or re-sharded run repeats every
+    draw exactly. A plain index (``draw`` None, e.g. ``dataset[i]``) always gets the same augmentation.
+    """
+    if draw is None:
+        return np.random.default_rng([seed, index, 0])
+    return np.random.default_rng([seed, index, 1, draw])

@@ -23,7 +23,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from areograph.atomic import atomic_path
-from areograph.data.augment import item_rng, paired_augment
+from areograph.data.augment import item_rng, paired_augment, split_key
 from areograph.images.lab import rgb_to_lab_scaled
 
 logger = logging.getLogger("areograph.data")
@@ -192,8 +192,8 @@ class ColourPatchDataset(Dataset):
     """One split of a packed patch file: ``{"cond": L (1,p,p), "target": ab (2,p,p), "frame": name}``.
 
     Tensors are float32 in [-1, 1]. With ``augment`` (default: on for "train" only) each item is
-    flipped left-right with probability 0.5, L and ab together; draws are keyed on ``seed``, the
-    process's torch seed (varied per DataLoader worker) and a per-item counter, as in PairDataset.
+    flipped left-right with probability 0.5, L and ab together; draws are keyed on ``seed``, the index
+    and the sampler's draw number, as in PairDataset, so resuming repeats them exactly.
     """
 
     def __init__(self, packed: str | Path, split: str, augment: bool | None = None, seed: int = 0) -> None:
@@ -209,17 +209,16 @@ class ColourPatchDataset(Dataset):
         self.patch_px = int(self.lightness.shape[-1])
         self.augment = split == "train" if augment is None else augment
         self.seed = seed
-        self._draws = 0
 
     def __len__(self) -> int:
         return len(self.frame_names)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
+        index, draw = split_key(index)  # the trainer's sampler passes the draw number along
         cond = self.lightness[index].astype(np.float32)
         target = self.ab[index].astype(np.float32)
         if self.augment:  # load_px == crop_px: no resize, no crop, only the shared random flip
-            rng = item_rng(self.seed, self._draws, index)
-            self._draws += 1
+            rng = item_rng(self.seed, draw, index)
             cond, target = paired_augment([cond, target], self.patch_px, self.patch_px, rng)
         return {
             "cond": torch.from_numpy(np.ascontiguousarray(cond)),

@@ -22,7 +22,7 @@ import torch
 from torch.utils.data import Dataset
 
 from areograph.atomic import atomic_path
-from areograph.data.augment import item_rng, paired_augment
+from areograph.data.augment import item_rng, paired_augment, split_key
 from areograph.data.conditioning import (
     DEFAULT_CONDITIONING,
     check_conditioning,
@@ -243,9 +243,9 @@ class PairDataset(Dataset):
     "tile_id": str}``; the C channels are ``conditioning`` (scaled elevation first, then e.g. latitude,
     built by data/conditioning.py). With ``augment`` the pair is resized to ``load_px``, randomly cropped back
     to the tile size and randomly flipped, with one draw shared by both images. Without it the
-    tiles come as they are (validation). Draws come from a generator keyed on ``seed``, the torch
-    seed of the process (which DataLoader varies per worker and epoch) and a per-item counter, so a
-    seeded run is reproducible and no two workers repeat each other's crops.
+    tiles come as they are (validation). Draws come from a generator keyed on ``seed``, the index and
+    the draw number the trainer's sampler passes in (:class:`~areograph.data.augment.ItemKey`): a pure
+    function of the step, so a resumed run repeats every crop exactly, in any worker or rank.
     """
 
     def __init__(
@@ -290,17 +290,16 @@ class PairDataset(Dataset):
         self.load_px = load_px
         self.augment = augment
         self.seed = seed
-        self._draws = 0
 
     def __len__(self) -> int:
         return len(self.tile_ids)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
+        index, draw = split_key(index)  # the trainer's sampler passes the draw number along
         cond = self.cond[index]
         target = np.moveaxis(self.imagery[index], -1, 0).astype(np.float32) / 127.5 - 1.0
         if self.augment:
-            rng = item_rng(self.seed, self._draws, index)
-            self._draws += 1
+            rng = item_rng(self.seed, draw, index)
             cond, target = paired_augment([cond, target], self.load_px, self.tile_px, rng)
         return {
             "cond": torch.from_numpy(np.ascontiguousarray(cond)),

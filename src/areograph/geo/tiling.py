@@ -9,10 +9,12 @@ filled so that no black borders reach training.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +23,7 @@ import pyproj
 import rasterio
 from rasterio.crs import CRS as RioCRS
 from rasterio.enums import ColorInterp, Resampling
-from rasterio.errors import RasterioIOError, WindowError
+from rasterio.errors import RasterioError, RasterioIOError, WindowError
 from rasterio.fill import fillnodata
 from rasterio.transform import Affine
 from rasterio.warp import reproject
@@ -43,6 +45,8 @@ RESAMPLING: dict[str, Resampling] = {
 }
 INDEX_NAME = "index.geojson"
 REGION_NAME = "region.tif"
+# Default of tiles.max_dropped_fraction: a region may lose at most half its tiles to missing coverage.
+MAX_DROPPED_FRACTION = 0.5
 
 
 @dataclass
@@ -67,6 +71,15 @@ def _open(path: Path) -> rasterio.DatasetReader:
         return rasterio.open(path)
     except RasterioIOError as exc:
         raise GeoError(f"{path}: cannot read as a raster: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _named_read_errors(path: Path) -> Iterator[None]:
+    """GDAL read failures (a truncated or corrupt file whose header is intact) as a GeoError naming it."""
+    try:
+        yield
+    except RasterioError as exc:
+        raise GeoError(f"{path}: cannot read the raster's pixels (truncated or corrupt?): {exc}") from exc
 
 
 def _resampling(name: str) -> Resampling:
@@ -128,7 +141,7 @@ def reproject_to_grid(src_path: Path, grid: RegionGrid, out_path: Path, resampli
     """
     method = _resampling(resampling)
     src_path = Path(src_path)
-    with _open(src_path) as src:
+    with _open(src_path) as src, _named_read_errors(src_path):
         if src.crs is None:
             raise GeoError(f"{src_path}: raster has no CRS")
         src_crs = pyproj.CRS(src.crs.to_wkt())
@@ -268,11 +281,17 @@ def _tile_feature(grid: RegionGrid, row: int, col: int, fraction: float, kept: b
 
 
 def _write_tiles(
-    region_raster: Path, grid: RegionGrid, out_dir: Path, max_nodata_fraction: float
+    region_raster: Path,
+    grid: RegionGrid,
+    out_dir: Path,
+    max_nodata_fraction: float,
+    max_dropped_fraction: float = MAX_DROPPED_FRACTION,
 ) -> TileReport:
     """Cut ``region_raster`` into tiles inside ``out_dir`` (not atomic on its own)."""
-    if not 0.0 <= max_nodata_fraction <= 1.0:
-        raise ValueError(f"max_nodata_fraction {max_nodata_fraction} must be within [0, 1]")
+    limits = {"max_nodata_fraction": max_nodata_fraction, "max_dropped_fraction": max_dropped_fraction}
+    for name, value in limits.items():
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} {value} must be within [0, 1]")
     report, features = TileReport(region=grid.name), []
     with _open(region_raster) as ds:
         problem = _same_grid(ds, grid)
@@ -281,14 +300,16 @@ def _write_tiles(
         colorinterp, nodata = list(ds.colorinterp), ds.nodata
         for row, col in grid.tiles():
             win, tile_id = grid.tile_window(row, col), grid.tile_id(row, col)
-            valid = ds.dataset_mask(window=win) > 0
+            with _named_read_errors(region_raster):
+                valid = ds.dataset_mask(window=win) > 0
             fraction = float(1.0 - valid.mean())
             keep = fraction <= max_nodata_fraction and valid.any()
             features.append(_tile_feature(grid, row, col, fraction, bool(keep)))
             if not keep:
                 report.dropped[tile_id] = fraction
                 continue
-            data = ds.read(window=win)
+            with _named_read_errors(region_raster):
+                data = ds.read(window=win)
             if not valid.all():
                 search = float(2 * grid.tile_px)
                 data = np.stack(
@@ -321,9 +342,10 @@ def _write_tiles(
         },
         "features": features,
     }
+    _check_coverage(report, max_dropped_fraction, max_nodata_fraction)
     with atomic_path(out_dir / INDEX_NAME) as tmp:
         tmp.write_text(json.dumps(index, indent=1))
-    level = logging.WARNING if not report.kept else logging.INFO
+    level = logging.WARNING if report.dropped else logging.INFO
     log.log(
         level,
         "region %s: kept %d of %d tiles, dropped %d with nodata fraction > %g%s",
@@ -337,23 +359,51 @@ def _write_tiles(
     return report
 
 
-def cut_tiles(region_raster: Path, grid: RegionGrid, out_dir: Path, max_nodata_fraction: float) -> TileReport:
+def _check_coverage(report: TileReport, max_dropped_fraction: float, max_nodata_fraction: float) -> None:
+    """Refuse a region that lost more than ``max_dropped_fraction`` of its tiles (to missing coverage).
+
+    A region that silently shrinks trains or renders less ground than asked for; a few lost tiles at a
+    coast or a data gap are normal and only warned about (by the caller's log line).
+    """
+    lost = len(report.dropped) / report.n_tiles if report.n_tiles else 0.0
+    if lost > max_dropped_fraction:
+        raise GeoError(
+            f"region {report.region!r}: {len(report.dropped)} of {report.n_tiles} tiles ({lost:.0%}) have "
+            f"more than {max_nodata_fraction:g} nodata (the source does not cover them), above "
+            f"tiles.max_dropped_fraction = {max_dropped_fraction:g}; move or shrink the region, use a "
+            "source that covers it, or raise tiles.max_dropped_fraction"
+        )
+
+
+def cut_tiles(
+    region_raster: Path,
+    grid: RegionGrid,
+    out_dir: Path,
+    max_nodata_fraction: float,
+    max_dropped_fraction: float = MAX_DROPPED_FRACTION,
+) -> TileReport:
     """Write ``out_dir/<tile_id>.tif`` per kept tile and ``out_dir/index.geojson``, atomically.
 
     A tile with at most ``max_nodata_fraction`` invalid pixels is kept and its holes filled by
     inverse-distance interpolation (rasterio.fill.fillnodata); one with more is dropped, and the drops
-    are counted in the ``areograph.geo`` log. The index lists every tile (kept or not) with its lon/lat
-    footprint. If ``region_raster`` lives inside ``out_dir`` it is carried over.
+    are counted in a warning of the ``areograph.geo`` log; more than ``max_dropped_fraction`` of the
+    tiles dropped is a GeoError. The index lists every tile (kept or not) with its lon/lat footprint.
+    If ``region_raster`` lives inside ``out_dir`` it is carried over.
     """
     region_raster, out_dir = Path(region_raster), Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         if region_raster.resolve().parent == out_dir.resolve() and region_raster.is_file():
             shutil.copy2(region_raster, tmp / region_raster.name)
-        return _write_tiles(region_raster, grid, tmp, max_nodata_fraction)
+        return _write_tiles(region_raster, grid, tmp, max_nodata_fraction, max_dropped_fraction)
 
 
 def tile_region(
-    src_path: Path, grid: RegionGrid, out_dir: Path, resampling: str, max_nodata_fraction: float
+    src_path: Path,
+    grid: RegionGrid,
+    out_dir: Path,
+    resampling: str,
+    max_nodata_fraction: float,
+    max_dropped_fraction: float = MAX_DROPPED_FRACTION,
 ) -> TileReport:
     """Reproject ``src_path`` into ``grid`` (kept as ``out_dir/region.tif``) and cut it into tiles.
 
@@ -363,4 +413,4 @@ def tile_region(
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         region = reproject_to_grid(src_path, grid, tmp / REGION_NAME, resampling)
-        return _write_tiles(region, grid, tmp, max_nodata_fraction)
+        return _write_tiles(region, grid, tmp, max_nodata_fraction, max_dropped_fraction)

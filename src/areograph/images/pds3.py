@@ -28,6 +28,10 @@ class Pds3Error(ValueError):
     """An EDR could not be read; the message names the file and the problem."""
 
 
+class Pds3LayoutError(Pds3Error):
+    """The label's byte layout (RECORD_BYTES, FILE_RECORDS, ^IMAGE) contradicts the file itself."""
+
+
 @dataclass(frozen=True)
 class EdrFrame:
     """The label facts of one EDR that ordering, captions and provenance need."""
@@ -184,10 +188,31 @@ def _image_layout(label: dict[str, Any], path: Path) -> tuple[int, int, int, int
 
 
 def _check_complete(label: dict[str, Any], path: Path) -> None:
-    """Raise if the file is shorter than the image the label promises (a truncated download)."""
+    """Raise if the label's byte layout does not fit the file: truncated, or a wrong RECORD_BYTES.
+
+    A wrong record length (``RECORD_BYTES = 1024`` on a 2048-byte-record EDR) moves the image offset
+    into the label, and GDAL then reads a shifted picture without complaint; so the layout is checked
+    three ways: the image must start after the label text, a fixed-length file must be exactly
+    RECORD_BYTES x FILE_RECORDS long, and the file must hold the whole image.
+    """
     offset, lines, samples, nbytes = _image_layout(label, path)
     expected = offset + lines * samples * nbytes
     actual = path.stat().st_size
+    label_bytes = len(_label_text(path))
+    record_bytes, file_records = label.get("RECORD_BYTES"), label.get("FILE_RECORDS")
+    records = f"RECORD_BYTES = {record_bytes}"
+    if offset < label_bytes:
+        raise Pds3LayoutError(
+            f"{path}: label layout does not match the file: with {records} and ^IMAGE = "
+            f"{label['^IMAGE']} the image would start at byte {offset}, inside the {label_bytes}-byte label"
+        )
+    fixed = str(label.get("RECORD_TYPE", "")).upper() == "FIXED_LENGTH"
+    counted = isinstance(record_bytes, int) and isinstance(file_records, int)
+    if fixed and counted and record_bytes * file_records != actual and actual >= expected:
+        raise Pds3LayoutError(
+            f"{path}: label layout does not match the file: {records} x FILE_RECORDS = "
+            f"{file_records} is {record_bytes * file_records} bytes, but the file has {actual}"
+        )
     if actual < expected:
         raise Pds3Error(
             f"{path}: truncated: the label promises a {lines} x {samples} image ending at byte "

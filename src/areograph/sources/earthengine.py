@@ -27,6 +27,7 @@ from areograph.geo.crs import EARTH_GEOGRAPHIC
 from areograph.sources import BBox, Source, SourceError
 from areograph.sources.ee_client import EarthEngineClient, UrlProvider, resolve_credentials
 from areograph.sources.eox import PixelGrid
+from areograph.sources.raster_window import centred_box
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,7 @@ class EarthEngineSource(Source):
         asset = opts.get("dataset", "USGS/SRTMGL1_003")
         default_band, default_step = DATASETS[asset]
         band = opts.get("band", default_band)
+        box = centred_box(box)  # a config written in 0..360 longitudes asks for 240 E = 120 W
         grid = plan_grid(box, float(opts.get("step_deg", default_step)))
         chunks = plan_chunks(
             grid.width,

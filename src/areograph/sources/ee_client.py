@@ -5,10 +5,11 @@ credentials into an initialised session and a chunk's pixel grid into a ``getDow
 plain HTTP GET that the resilient downloader fetches). Keeping it this small keeps the untestable-
 offline surface small, and lets the adapter import (and validate config) without the package.
 
-Credentials are a service-account key *file path* (option ``service_account_key`` or the environment
-variable ``EARTHENGINE_SERVICE_ACCOUNT_KEY``) or, when neither is set, the persistent credentials
-left by ``earthengine authenticate``. The key's content is read by Google's library only; it never
-appears in a log line, an error message, a repr or an output file.
+Credentials are a service-account key (option ``service_account_key`` or the environment variable
+``EARTHENGINE_SERVICE_ACCOUNT_KEY``) given as a file path or as the key file's JSON content itself (a
+common CI habit), or, when neither is set, the persistent credentials left by ``earthengine
+authenticate``. The key's content is read by Google's library only; it never appears in a log line, an
+error message, a repr or an output file: a value that is not a usable path is never echoed back.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,17 +52,26 @@ class UrlProvider(Protocol):
 
 @dataclass(frozen=True)
 class EECredentials:
-    """Where credentials come from: a key file path (never its content) and the Cloud project."""
+    """Where credentials come from: a key file path or inline key content, and the Cloud project."""
 
     key_path: Path | None
     project: str | None
     origin: str  # which option / variable named them, for messages
+    key_data: str | None = field(default=None, repr=False)  # inline JSON key: never shown
 
     def describe(self) -> str:
         """A loggable description: the path and where it was configured, nothing secret."""
+        if self.key_data is not None:
+            return f"the service-account key given inline in {self.origin} (content not shown)"
         if self.key_path is None:
             return "the persistent credentials of `earthengine authenticate`"
         return f"the service-account key file {self.key_path} (from {self.origin})"
+
+
+def _inline_key(value: str) -> bool:
+    """True when ``value`` is key content rather than a path (JSON, a PEM block, or not path-like)."""
+    text = value.strip()
+    return text.startswith("{") or "PRIVATE KEY" in text or "\n" in text or len(text) > 1024
 
 
 def resolve_credentials(
@@ -76,8 +86,16 @@ def resolve_credentials(
         key, origin = environ[ENV_KEY], f"${ENV_KEY}"
     else:
         return EECredentials(None, project, "earthengine authenticate")
-    path = Path(key).expanduser()
-    if not path.is_file():
+    if _inline_key(str(key)):
+        return EECredentials(None, project, origin, key_data=str(key))
+    try:
+        path = Path(key).expanduser()
+        found = path.is_file()
+    except (OSError, ValueError):  # e.g. "File name too long", which would echo the value
+        raise SourceError(
+            f"{origin} is neither a key file path nor a JSON service-account key (value not shown)"
+        ) from None
+    if not found:
         raise SourceError(f"{path}: Earth Engine service-account key file not found (named by {origin})")
     return EECredentials(path, project, origin)
 
@@ -120,7 +138,21 @@ class EarthEngineClient:
         creds = self.credentials
         secrets: list[str] = []
         try:
-            if creds.key_path is not None:
+            if creds.key_data is not None:
+                secrets = [creds.key_data]
+                try:
+                    info = json.loads(creds.key_data)
+                    if not isinstance(info, dict):
+                        raise ValueError("not an object")
+                except ValueError:
+                    raise SourceError(
+                        f"{creds.origin}: not a JSON service-account key (content not shown); "
+                        "give the key file's path or its whole JSON content"
+                    ) from None
+                secrets += [str(info.get("private_key", "")), str(info.get("private_key_id", ""))]
+                account = ee.ServiceAccountCredentials(info.get("client_email"), key_data=creds.key_data)
+                ee.Initialize(account, project=creds.project or info.get("project_id"))
+            elif creds.key_path is not None:
                 try:
                     info = json.loads(creds.key_path.read_text())
                 except (ValueError, UnicodeDecodeError):

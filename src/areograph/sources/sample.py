@@ -7,16 +7,15 @@ request; rover collections are copied with a MANIFEST.csv. See data/sample/READM
 from __future__ import annotations
 
 import csv
-import math
 import shutil
 from pathlib import Path
 from typing import ClassVar
 
 import rasterio
-from rasterio.windows import Window, from_bounds
 
 from areograph.atomic import atomic_dir, atomic_path
 from areograph.sources import BBox, Source, SourceError
+from areograph.sources.raster_window import RasterWindowError, read_box
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[3] / "data" / "sample"
 
@@ -46,32 +45,28 @@ class SampleSource(Source):
         return Path(self.options.get("root") or self.data_root or DEFAULT_ROOT)
 
     def fetch_raster(self, input_name: str, box: BBox, out_path: Path) -> Path:
-        """Crop the sample raster to ``box``; fail naming the file if the box misses it entirely."""
+        """Crop the sample raster to ``box``; fail naming the file if the box misses it entirely.
+
+        The box may use the other longitude convention than the file, and may cross the antimeridian
+        of a global file (see :mod:`areograph.sources.raster_window`).
+        """
         src_path = self.root / RASTER_FILES[input_name]
         if not src_path.is_file():
             raise SourceError(f"{src_path}: sample file missing (copy ../shared/sample-data to data/sample)")
         with rasterio.open(src_path) as src:
-            b = src.bounds
-            if box.east <= b.left or box.west >= b.right or box.north <= b.bottom or box.south >= b.top:
-                raise SourceError(
-                    f"{src_path}: requested box {box} lies outside the sample extent {tuple(b)}"
-                )
-            # Whole pixels covering the box (a service answers with at least the area asked for).
-            win = from_bounds(box.west, box.south, box.east, box.north, src.transform)
-            col0, row0 = math.floor(win.col_off), math.floor(win.row_off)
-            col1, row1 = math.ceil(win.col_off + win.width), math.ceil(win.row_off + win.height)
-            win = Window(col0, row0, col1 - col0, row1 - row0).intersection(
-                Window(0, 0, src.width, src.height)
-            )
-            data = src.read(window=win)
+            try:  # whole pixels covering the box, as a service answers; across 180 deg on a global file
+                data, transform = read_box(src, box, what="sample file")
+            except RasterWindowError as exc:
+                named = str(exc) if str(src_path) in str(exc) else f"{src_path}: {exc}"
+                raise SourceError(named) from None
             profile = {
                 "driver": "GTiff",
                 "dtype": src.dtypes[0],
                 "count": src.count,
                 "crs": src.crs,
-                "width": int(win.width),
-                "height": int(win.height),
-                "transform": src.window_transform(win),
+                "width": data.shape[2],
+                "height": data.shape[1],
+                "transform": transform,
                 "nodata": ELEVATION_NODATA if input_name.endswith("elevation") else src.nodata,
                 "compress": "deflate",
             }

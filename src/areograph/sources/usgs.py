@@ -23,13 +23,17 @@ import pyproj
 import rasterio
 from affine import Affine
 from rasterio.errors import RasterioIOError
-from rasterio.warp import transform_bounds
-from rasterio.windows import Window
 
 from areograph.atomic import atomic_path
 from areograph.download import POLICY_OPTIONS, redact
 from areograph.geo.crs import crs_planet, geographic_crs
 from areograph.sources import BBox, Source, SourceError
+from areograph.sources.raster_window import (  # noqa: F401 (lon_shift, pixel_window: public here before)
+    RasterWindowError,
+    box_windows,
+    lon_shift,
+    pixel_window,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,36 +60,6 @@ def gdal_http_env(retries: int, backoff_s: float, timeout_s: float) -> dict[str,
     }
 
 
-def lon_shift(box: BBox, lon_min: float, lon_max: float) -> float:
-    """The multiple of 360 degrees that moves ``box`` into the DEM's longitude range [lon_min, lon_max].
-
-    Config longitudes may be 0..360 east (Mars habit) or -180..180; the DEM uses one of them.
-    """
-    for shift in (0.0, -360.0, 360.0):
-        if lon_min - 1e-9 <= box.west + shift and box.east + shift <= lon_max + 1e-9:
-            return shift
-    for shift in (0.0, -360.0, 360.0):  # partial overlap: let the window clip it
-        if box.west + shift < lon_max and box.east + shift > lon_min:
-            return shift
-    return 0.0
-
-
-def pixel_window(
-    bounds: tuple[float, float, float, float], transform: Affine, width: int, height: int
-) -> Window:
-    """The smallest pixel window covering ``bounds`` (in the raster's CRS), clipped to the raster."""
-    inv = ~transform
-    x0, y0, x1, y1 = bounds
-    cols, rows = zip(*(inv @ (x, y) for x in (x0, x1) for y in (y0, y1)), strict=True)
-    c0 = max(0, math.floor(min(cols) + 1e-6))
-    r0 = max(0, math.floor(min(rows) + 1e-6))
-    c1 = min(width, math.ceil(max(cols) - 1e-6))
-    r1 = min(height, math.ceil(max(rows) - 1e-6))
-    if c1 <= c0 or r1 <= r0:
-        raise ValueError("window is empty")
-    return Window(c0, r0, c1 - c0, r1 - r0)
-
-
 def geographic_relabel(
     crs: pyproj.CRS, transform: Affine, width: int, height: int
 ) -> tuple[pyproj.CRS, Affine] | None:
@@ -102,6 +76,7 @@ def geographic_relabel(
     rows = np.array([0, 0, height, height, height / 2, 2 * height / 3])
     xs, ys = transform @ (cols, rows)
     lon, lat = to_geo.transform(xs, ys)
+    lon = np.where(lon < lon[0] - 1e-9, lon + 360.0, lon)  # a window stitched across the antimeridian
     a = (lon[1] - lon[0]) / width
     e = (lat[2] - lat[0]) / height
     affine = Affine(a, 0.0, lon[0], 0.0, e, lat[0])
@@ -176,27 +151,22 @@ class UsgsSource(Source):
 
     def _read_window(self, src: rasterio.DatasetReader, box: BBox, url: str) -> tuple[np.ndarray, dict]:
         crs = pyproj.CRS(src.crs)
-        geo = crs.geodetic_crs or crs
-        lon_min, _, lon_max, _ = transform_bounds(src.crs, geo.to_wkt(), *src.bounds)
-        shift = lon_shift(box, lon_min, lon_max)
-        bounds = transform_bounds(
-            geo.to_wkt(), src.crs, box.west + shift, box.south, box.east + shift, box.north, densify_pts=21
-        )
-        try:
-            win = pixel_window(bounds, src.transform, src.width, src.height)
-        except ValueError:
-            raise SourceError(
-                f"{redact(url)}: requested box {box} lies outside the DEM "
-                f"(longitudes {lon_min:.3f}..{lon_max:.3f})"
-            ) from None
+        try:  # in the DEM's longitude convention, stitched across the antimeridian of a global DEM
+            windows = box_windows(src, box, what="DEM")
+        except RasterWindowError as exc:
+            raise SourceError(f"{redact(url)}: {exc}") from None
         log.info(
-            "%s: reading window %s of %dx%d px via range requests", redact(url), win, src.width, src.height
+            "%s: reading window(s) %s of %dx%d px via range requests",
+            redact(url),
+            windows,
+            src.width,
+            src.height,
         )
-        data = src.read(1, window=win)
+        data = np.concatenate([src.read(1, window=w) for w in windows], axis=1)
+        transform = src.window_transform(windows[0])
         nodata = src.nodata if src.nodata is not None else DEFAULT_NODATA
-        transform = src.window_transform(win)
         out_crs: Any = src.crs
-        relabel = geographic_relabel(crs, transform, int(win.width), int(win.height))
+        relabel = geographic_relabel(crs, transform, data.shape[1], data.shape[0])
         if relabel is not None:
             out_crs, transform = relabel
             out_crs = rasterio.crs.CRS.from_wkt(out_crs.to_wkt())

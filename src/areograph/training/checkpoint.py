@@ -7,7 +7,10 @@ values, so files load with ``torch.load(weights_only=True)``: opening a checkpoi
 
 from __future__ import annotations
 
+import io
+import os
 import random
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -70,11 +73,46 @@ def restore_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all([s.cpu() for s in cuda])
 
 
+def _canonical(value: Any) -> Any:
+    """A copy whose equal strings are one object, and no container is shared.
+
+    Pickle writes a repeated *object* as a back-reference but an equal *copy* in full, so the bytes
+    would depend on how the payload was built (literal, parsed from JSON, read from YAML) rather than on
+    what it holds.
+    """
+    if isinstance(value, str):
+        return sys.intern(value)
+    if isinstance(value, dict):
+        return {_canonical(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_canonical(v) for v in value)
+    return value
+
+
+def write_torch_file(path: Path, payload: dict[str, Any]) -> Path:
+    """``torch.save`` atomically and byte-reproducibly: same payload, same bytes, whatever the path.
+
+    torch names the zip archive inside the file after the file it writes to, and the atomic write's
+    temporary name is random, so saving to the temporary made every rebuild differ (and DVC see new
+    content). Serialising a canonical copy to memory first gives the fixed archive name ``archive``
+    and a pickle that depends only on the payload's values; the bytes are then
+    written and synced under the temporary name and renamed into place (a crash never leaves half a
+    file; a full disk is reported with the path by :func:`~areograph.atomic.atomic_path`).
+    """
+    buffer = io.BytesIO()
+    torch.save(_canonical(payload), buffer)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(buffer.getbuffer())
+        fh.flush()
+        os.fsync(fh.fileno())
+    return Path(path)
+
+
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
     """Write a training checkpoint atomically (temp file + rename): a crash never leaves half a file."""
-    with atomic_path(path) as tmp:
-        torch.save({"format": CHECKPOINT_FORMAT, **payload}, tmp)
-    return Path(path)
+    return write_torch_file(path, {"format": CHECKPOINT_FORMAT, **payload})
 
 
 def load_file(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -107,9 +145,7 @@ def save_model(
         "extra_meta": dict(extra_meta or {}),
         "train_config": dict(train_config or {}),
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-    return Path(path)
+    return write_torch_file(path, payload)
 
 
 def build_from_entry(entry: dict[str, Any], path: Path) -> nn.Module:

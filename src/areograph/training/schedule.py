@@ -15,6 +15,8 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import Sampler
 
+from areograph.data.augment import ItemKey
+
 
 def decay_start(total: int, decay_start_fraction: float) -> int:
     """First step whose learning rate is below the base rate (``floor(total * fraction)``)."""
@@ -60,16 +62,26 @@ class StepSampler(Sampler[int]):
 
     Per-epoch permutations are seeded by (seed, epoch), so a run resumed at step s sees exactly the
     batches an uninterrupted one would. Ranks take disjoint shards of each global batch: at step s,
-    rank r reads global positions [(s*W + r)*B, (s*W + r + 1)*B) of the permutation stream.
+    rank r reads global positions [(s*W + r)*B, (s*W + r + 1)*B) of the permutation stream. With
+    ``keyed`` each index comes as an :class:`~areograph.data.augment.ItemKey` carrying that global
+    position, from which the dataset derives the item's augmentation (exact resume, no saved state).
     """
 
     def __init__(
-        self, n: int, batch_size: int, seed: int, start_step: int = 0, rank: int = 0, world: int = 1
+        self,
+        n: int,
+        batch_size: int,
+        seed: int,
+        start_step: int = 0,
+        rank: int = 0,
+        world: int = 1,
+        keyed: bool = False,
     ) -> None:
         if n < 1:
             raise ValueError("training dataset is empty")
         self.n, self.batch_size, self.seed = n, batch_size, seed
         self.start_step, self.rank, self.world = start_step, rank, world
+        self.keyed = keyed
 
     def _perm(self, epoch: int) -> np.ndarray:
         return np.random.default_rng([self.seed, epoch]).permutation(self.n)
@@ -82,5 +94,6 @@ class StepSampler(Sampler[int]):
                 if pos // self.n != epoch:
                     epoch = pos // self.n
                     perm = self._perm(epoch)
-                yield int(perm[pos % self.n])
+                index = int(perm[pos % self.n])
+                yield ItemKey(index, pos) if self.keyed else index
             step += 1

@@ -6,8 +6,9 @@
 ``out_dir`` resumes exactly (weights, optimisers, schedule, RNG states, data order) when the setup
 matches, and starts afresh otherwise.
 
-Exact resume holds for ``num_workers=0``. With worker processes, augmentations drawn inside the
-workers are re-seeded on resume, so a resumed run is equivalent in distribution but not bitwise.
+Exact resume holds with and without DataLoader workers: the sampler hands every item its position in
+the sample stream (``StepSampler(keyed=True)``), and the datasets derive augmentations from (seed,
+index, position) alone, so no augmentation state lives in a dataset or a worker process.
 
 Distributed data parallel: under ``torchrun`` (``WORLD_SIZE > 1``) the process group is initialised
 (NCCL on CUDA, Gloo on CPU), each rank draws its own shard of every global batch, gradients are
@@ -348,7 +349,7 @@ def _train(
     loader = DataLoader(
         dataset,
         batch_size=cfg.batch_size,
-        sampler=StepSampler(len(dataset), cfg.batch_size, cfg.seed, start, rank, world),
+        sampler=StepSampler(len(dataset), cfg.batch_size, cfg.seed, start, rank, world, keyed=True),
         num_workers=cfg.num_workers,
         pin_memory=device.type == "cuda",
         # A private generator: creating the iterator must not draw from the global RNG (exact resume).

@@ -2,8 +2,8 @@
 
 The shipped file keeps the self-describing layout of ``model.pt`` (spec, metadata, training config),
 so :func:`areograph.training.checkpoint.load_generator` reads it like any model; only the weights are
-halved to fp16 (loading casts them back to the model's fp32). Bytes are reproducible: the archive
-is written from memory with a fixed record name, so the same weights give the same file.
+halved to fp16 (loading casts them back to the model's fp32). Bytes are reproducible
+(checkpoint.write_torch_file), so the same weights give the same file.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from areograph.atomic import atomic_path
-from areograph.training.checkpoint import load_file
+from areograph.training.checkpoint import load_file, write_torch_file
 
 
 def export_fp16(model_path: Path, out_path: Path, max_mb: float) -> dict[str, Any]:
@@ -34,8 +34,7 @@ def export_fp16(model_path: Path, out_path: Path, max_mb: float) -> dict[str, An
     size_mb = buf.tell() / 1e6
     if size_mb > max_mb:
         raise ValueError(f"{model_path}: fp16 weights are {size_mb:.1f} MB, over the {max_mb} MB limit")
-    with atomic_path(out_path) as tmp:
-        tmp.write_bytes(buf.getvalue())
+    write_torch_file(Path(out_path), payload)
     n_params = sum(v.numel() for v in state.values() if torch.is_floating_point(v))
     return {"size_mb": round(size_mb, 2), "parameters": n_params, "step": payload.get("step")}
 

@@ -68,7 +68,7 @@ def _table(metrics: Mapping[str, Any], model: str) -> str:
 
 
 def model_card(
-    title: str,
+    title: str | None,
     model: str,
     export: Mapping[str, Any],
     model_path: Path,
@@ -84,7 +84,9 @@ def model_card(
     meta, train_cfg = payload.get("extra_meta", {}), payload.get("train_config", {})
     spec = payload["generator"]["spec"]
     quant = meta.pop("earth_reference_quantiles_m", None)
-    wall = f"{wall_s / 60:.1f} min" if wall_s is not None else "unknown"
+    inputs = " + ".join(meta.get("conditioning", ["elevation"]))
+    title = title or f"Terraforming generator: pix2pix U-Net, {inputs} -> Sentinel-2 RGB"
+    wall = "unknown" if wall_s is None else f"{wall_s / 60:.1f} min (the last run, resumed from a checkpoint)"
     return f"""# {title}
 
 | | |
@@ -118,7 +120,7 @@ def export_model(
     out_card: Path,
     out_metrics: Path,
     model: str,
-    title: str,
+    title: str | None,
     config_file: str,
     licence: str,
     retrain: str,
@@ -168,7 +170,7 @@ def export_terrain(config_file: Path, out_dir: Path, max_mb: float = 30.0) -> di
         Path(out_dir) / "MODEL_CARD.md",
         Path(out_dir) / "metrics.json",
         model=model,
-        title="Terraforming generator: pix2pix U-Net, elevation + |latitude| -> Sentinel-2 RGB",
+        title=None,
         config_file=str(config_file),
         licence=TERRAIN_LICENCE,
         retrain="make train-terrain && make ship-terrain",

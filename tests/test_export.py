@@ -1,0 +1,47 @@
+"""Shipping weights: fp16 files that load as models, byte-reproducible, within the limit; the shipped one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from areograph.config import load_config
+from areograph.models.init import build_model, init_weights
+from areograph.training.checkpoint import load_generator, load_model_meta, model_scaling, save_model
+from areograph.training.export import export_fp16
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = {"name": "unet", "kwargs": {"in_channels": 1, "out_channels": 3, "ngf": 4, "depth": 6, "dropout": 0.5}}
+
+
+def test_fp16_export_loads_reproducibly_and_respects_the_limit(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    net = init_weights(build_model(SPEC["name"], **SPEC["kwargs"]))
+    model = save_model(tmp_path / "model.pt", SPEC, net, 7, extra_meta={"elevation_range_m": [0.0, 1.0]})
+    info = export_fp16(model, tmp_path / "a.pt", max_mb=30)
+    export_fp16(model, tmp_path / "b.pt", max_mb=30)
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+    assert info["size_mb"] < (tmp_path / "model.pt").stat().st_size / 1e6  # half-size weights
+    x = torch.randn(1, 1, 64, 64)
+    with torch.no_grad():
+        full, half = load_generator(model)(x), load_generator(tmp_path / "a.pt")(x)
+    assert (full - half).abs().max() < 1e-2
+    assert load_model_meta(tmp_path / "a.pt")["elevation_range_m"] == [0, 1]
+    with pytest.raises(ValueError, match=r"over the 0\.001 MB limit"):
+        export_fp16(model, tmp_path / "c.pt", max_mb=0.001)
+    assert not (tmp_path / "c.pt").exists()
+
+
+def test_the_shipped_terrain_weights_match_the_default_config() -> None:
+    cfg = load_config(ROOT / "config.yaml")
+    path = ROOT / cfg["render"]["weights"]
+    assert path.stat().st_size < 30e6 and (path.parent / "MODEL_CARD.md").is_file()
+    _, conditioning = model_scaling(path, cfg["elevation"]["earth_range_m"])  # a mismatch would raise
+    meta = load_model_meta(path)
+    assert conditioning[0] == "elevation" and meta["tile_px"] == cfg["tiles"]["size_px"]
+    assert len(meta["earth_reference_quantiles_m"]) == 1001
+    assert {"italy", "ri"}.isdisjoint(meta["train_regions"])  # the held-out regions stayed out
+    state = torch.load(path, weights_only=True)["generator"]["state_dict"]
+    assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())

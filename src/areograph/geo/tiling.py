@@ -31,6 +31,7 @@ from rasterio.windows import Window, from_bounds
 
 from areograph.atomic import atomic_dir, atomic_path
 from areograph.geo.crs import crs_planet
+from areograph.geo.geotiff import write_geotiff
 from areograph.geo.grid import GeoError, RegionGrid, unwrap_lon
 
 log = logging.getLogger("areograph.geo")
@@ -223,17 +224,7 @@ def _write_raster(
     }
     if min(width, height) >= 256:
         profile |= {"tiled": True, "blockxsize": 256, "blockysize": 256}
-    with (
-        atomic_path(path) as tmp,
-        rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True),
-        rasterio.open(tmp, "w", **profile) as dst,
-    ):
-        dst.write(data)
-        if valid is not None:
-            dst.write_mask(np.where(valid, 255, 0).astype(np.uint8))
-        if len(colorinterp) == count:
-            dst.colorinterp = colorinterp
-        dst.update_tags(**tags)
+    write_geotiff(path, data, profile, valid, tags, colorinterp)
 
 
 def _same_grid(ds: rasterio.DatasetReader, grid: RegionGrid) -> str | None:

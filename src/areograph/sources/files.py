@@ -24,8 +24,8 @@ from rasterio.transform import from_origin
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
 
-from areograph.atomic import atomic_path
 from areograph.geo.crs import geographic_crs
+from areograph.geo.geotiff import write_geotiff
 from areograph.sources import INPUT_PLANET, BBox, Source, SourceError
 
 ELEVATION_NODATA = -32768
@@ -142,15 +142,10 @@ class FilesSource(Source):
             }
             if len(bands) == 3 and dtype == np.uint8:
                 profile["photometric"] = "RGB"
-            with (
-                atomic_path(out_path) as tmp,
-                rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True),
-                rasterio.open(tmp, "w", **profile) as dst,
-            ):
-                dst.write(data)
-                if nodata is None:
-                    dst.write_mask(np.where(valid, 255, 0).astype(np.uint8))
-                dst.update_tags(AREOGRAPH_SOURCE=f"files:{self.options['path']}")
+            write_geotiff(
+                out_path, data, profile, None if nodata is not None else valid,
+                {"AREOGRAPH_SOURCE": f"files:{self.options['path']}"},
+            )  # fmt: skip
         return out_path
 
     def _mosaic(self, datasets: list, box: BBox, planet: str, nodata: float | None, mem: MemoryFile):

@@ -38,7 +38,7 @@ from rasterio.windows import from_bounds as window_from_bounds
 from scipy.ndimage import median_filter
 from scipy.spatial import cKDTree
 
-from areograph.atomic import atomic_path
+from areograph.geo.geotiff import write_geotiff
 from areograph.sources import BBox, Source, SourceError
 
 log = logging.getLogger("areograph.sources")
@@ -285,13 +285,5 @@ class Pix2PixTerraformSource(Source):
             data, valid = np.moveaxis(rgb, -1, 0), ok
             profile |= {"count": 3, "dtype": "uint8", "photometric": "RGB"}
             tags["AREOGRAPH_ATTRIBUTION"] = IMAGERY_ATTRIBUTION
-        with (
-            atomic_path(out_path) as tmp,
-            rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True),
-            rasterio.open(tmp, "w", **profile) as dst,
-        ):
-            dst.write(data)
-            if valid is not None:
-                dst.write_mask(np.where(valid, 255, 0).astype(np.uint8))
-            dst.update_tags(**tags)
+        write_geotiff(Path(out_path), data, profile, valid, tags)
         return out_path

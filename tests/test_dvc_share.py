@@ -36,10 +36,10 @@ FROM_REGIONS = ("REGIONS", "EARTH", "MARS", "input_name")
 # What the working tree must carry for a copy of the project to build and share itself.
 PROJECT_FILES = (
     "Snakefile", "rules", "workflow_scripts", "src", "envs", "data/sample", "dvc.yaml", ".dvcignore",
-    ".dvc/config", ".dvc/.gitignore", ".gitignore", "Makefile", "pyproject.toml",
+    ".dvc/config", ".dvc/.gitignore", ".gitignore", "Makefile", "pyproject.toml", "weights",
 )  # fmt: skip
 AWS_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN")
-TERRAIN_TRAINING_AND_AFTER = {"train_terrain", "evaluate_terrain", "render_mars", "all"}
+TERRAIN_TRAINING_AND_AFTER = {"train_terrain", "evaluate_terrain", "compare_region", "render_mars", "all"}
 
 
 # --- dvc.yaml against rules/*.smk ---------------------------------------------------------------

@@ -2,7 +2,9 @@
 from areograph.config import regions
 from areograph.workflow import export_src_path
 
-RESULTS = "results"
+RESULTS = config.get(
+    "workdir_results", "results"
+)  # a second config (configs/) keeps its own
 # Scripts run in a fresh interpreter (or a conda env): let them import the package from src/.
 export_src_path(workflow.basedir)
 

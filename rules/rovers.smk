@@ -4,6 +4,9 @@
 ROVERS = config["rovers"]
 COMPARE = ROVERS.get("compare") or {}
 SHIPPED = ROVERS["colouriser"].get("weights")
+# A relative weights path that is not there is the repository's own (so any --directory finds it).
+if SHIPPED and not Path(SHIPPED).is_absolute() and not Path(SHIPPED).exists():
+    SHIPPED = str(Path(workflow.basedir) / SHIPPED)
 
 
 wildcard_constraints:
@@ -11,16 +14,13 @@ wildcard_constraints:
     variant="|".join(COMPARE) or "NO_VARIANT",
 
 
-def colour_models(wildcards):
-    """Every colouriser the evaluation scores, by method name (variants, shipped weights included)."""
-    models = {
-        "colouriser": f"{RESULTS}/models/colouriser/model.pt",
-        "baseline": f"{RESULTS}/models/colour_baseline/model.pt",
-    }
-    models |= {v: f"{RESULTS}/models/colouriser_{v}/model.pt" for v in COMPARE}
-    if SHIPPED:
-        models["shipped"] = SHIPPED
-    return models
+# Every colouriser the evaluation scores, by method name (variants and shipped weights included).
+COLOUR_MODELS = {
+    "colouriser": f"{RESULTS}/models/colouriser/model.pt",
+    "baseline": f"{RESULTS}/models/colour_baseline/model.pt",
+    **{v: f"{RESULTS}/models/colouriser_{v}/model.pt" for v in COMPARE},
+    **({"shipped": SHIPPED} if SHIPPED else {}),
+}
 
 
 rule fetch_collection:
@@ -152,7 +152,7 @@ use rule train_colouriser as train_colour_baseline with:
 rule evaluate_colouriser:
     """Held-out CIEDE2000 / colourfulness / PSNR / SSIM of every method and two baselines, per group."""
     input:
-        unpack(colour_models),
+        unpack(lambda w: COLOUR_MODELS),
         kept=f"{RESULTS}/rovers/kept",
         packed=f"{RESULTS}/datasets/colour_patches.npz",
     output:

@@ -21,6 +21,10 @@ COLOUR_MODELS = {
     **{v: f"{RESULTS}/models/colouriser_{v}/model.pt" for v in COMPARE},
     **({"shipped": SHIPPED} if SHIPPED else {}),
 }
+# Which trained colouriser ship_colouriser packages: "colouriser" or a `compare` variant.
+SHIP_METHOD = ROVERS.get("ship", "colouriser")
+if SHIP_METHOD not in ["colouriser", *COMPARE]:
+    raise ValueError(f"rovers.ship: {SHIP_METHOD!r} is neither 'colouriser' nor a rovers.compare variant")
 
 
 rule fetch_collection:
@@ -228,7 +232,7 @@ rule render_rover_video:
 rule ship_colouriser:
     """fp16 weights, validation metrics and a model card of the trained colouriser, for weights/colouriser/."""
     input:
-        model=f"{RESULTS}/models/colouriser/model.pt",
+        model=COLOUR_MODELS[SHIP_METHOD],
         metrics=f"{RESULTS}/eval/colour/metrics.json",
     output:
         model=f"{RESULTS}/ship/colouriser/model.pt",
@@ -245,6 +249,11 @@ rule ship_colouriser:
     params:
         source=config["sources"]["rover_colour"],
         rovers=ROVERS,
-        benchmark=f"{RESULTS}/benchmarks/train_colouriser.tsv",
+        method=ROVERS.get("ship", "colouriser"),
+        benchmark=(
+            f"{RESULTS}/benchmarks/train_colouriser.tsv"
+            if ROVERS.get("ship", "colouriser") == "colouriser"
+            else f"{RESULTS}/benchmarks/train_colour_variant/{ROVERS['ship']}.tsv"
+        ),
     script:
         "../workflow_scripts/ship_colouriser.py"

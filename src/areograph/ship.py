@@ -65,6 +65,7 @@ def model_card(
     rovers: Mapping[str, Any],
     wall_s: float | None,
     n_bytes: int,
+    method: str = "colouriser",
 ) -> str:
     """Markdown model card: data, config, steps, device, wall time, validation figures, licence."""
     summary = metrics["summary"]
@@ -96,10 +97,10 @@ def model_card(
     for method, groups in summary.items():
         for group, figures in groups.items():
             lines.append(_row(f"{method} / {group}", figures))
-    change = metrics["ciede2000_change_vs_mean_colour_pct"].get("colouriser", {})
+    change = metrics["ciede2000_change_vs_mean_colour_pct"].get(method, {})
     lines += [
         "",
-        "CIEDE2000 change of this model against the constant mean colour: "
+        f"This model is `{method}` in the table. Its CIEDE2000 change against the constant mean colour: "
         + ", ".join(f"{g} {v:+.1f} %" for g, v in change.items()),
         "",
         "## Licence",
@@ -119,8 +120,12 @@ def ship_colouriser(
     source: Mapping[str, Any],
     rovers: Mapping[str, Any],
     benchmark_tsv: str | Path,
+    method: str = "colouriser",
 ) -> Path:
-    """Write the fp16 model, a copy of the metrics and the model card; fail if the model exceeds 10 MB."""
+    """Write the fp16 model, a copy of the metrics and the model card; fail if the model exceeds 10 MB.
+
+    ``method`` is the shipped model's name in the metrics (``colouriser`` or a ``compare`` variant).
+    """
     data = load_file(Path(model_path))
     with atomic_path(out_model) as tmp:
         torch.save(half_state(data), tmp)
@@ -132,7 +137,7 @@ def ship_colouriser(
         tmp.write_text(json.dumps(metrics, indent=1) + "\n")
     card = model_card(
         data["extra_meta"], data["train_config"], data["generator"]["spec"], metrics, source, rovers,
-        _wall_time_s(Path(benchmark_tsv)), n_bytes,
+        _wall_time_s(Path(benchmark_tsv)), n_bytes, method,
     )  # fmt: skip
     with atomic_path(out_card) as tmp:
         tmp.write_text(card)

@@ -21,10 +21,16 @@ COLOUR_MODELS = {
     **{v: f"{RESULTS}/models/colouriser_{v}/model.pt" for v in COMPARE},
     **({"shipped": SHIPPED} if SHIPPED else {}),
 }
-# Which trained colouriser ship_colouriser packages: "colouriser" or a `compare` variant.
+# Which trained model ship_colouriser packages: "colouriser", "baseline" or a `compare` variant.
 SHIP_METHOD = ROVERS.get("ship", "colouriser")
-if SHIP_METHOD not in ["colouriser", *COMPARE]:
-    raise ValueError(f"rovers.ship: {SHIP_METHOD!r} is neither 'colouriser' nor a rovers.compare variant")
+if SHIP_METHOD not in ["colouriser", "baseline", *COMPARE]:
+    raise ValueError(
+        f"rovers.ship: {SHIP_METHOD!r} is not colouriser, baseline or a rovers.compare variant"
+    )
+SHIP_BENCHMARK = {
+    "colouriser": "train_colouriser",
+    "baseline": "train_colour_baseline",
+}.get(SHIP_METHOD, f"train_colour_variant/{SHIP_METHOD}")
 
 
 rule fetch_collection:
@@ -249,11 +255,7 @@ rule ship_colouriser:
     params:
         source=config["sources"]["rover_colour"],
         rovers=ROVERS,
-        method=ROVERS.get("ship", "colouriser"),
-        benchmark=(
-            f"{RESULTS}/benchmarks/train_colouriser.tsv"
-            if ROVERS.get("ship", "colouriser") == "colouriser"
-            else f"{RESULTS}/benchmarks/train_colour_variant/{ROVERS['ship']}.tsv"
-        ),
+        method=SHIP_METHOD,
+        benchmark=f"{RESULTS}/benchmarks/{SHIP_BENCHMARK}.tsv",
     script:
         "../workflow_scripts/ship_colouriser.py"

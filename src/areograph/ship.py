@@ -40,6 +40,24 @@ def half_state(model_file: dict[str, Any]) -> dict[str, Any]:
     return {**model_file, "generator": {**model_file["generator"], "state_dict": state}}
 
 
+def _rounded(value: Any, digits: int = 4) -> Any:
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, dict):
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v, digits) for v in value]
+    return value
+
+
+def compact_metrics(metrics: Mapping[str, Any]) -> str:
+    """The metrics JSON, rounded to 4 decimals, with one line per frame record (small enough to commit)."""
+    head = {k: v for k, v in _rounded(dict(metrics)).items() if k != "frames"}
+    frames = ",\n".join(json.dumps(r, separators=(",", ":")) for r in _rounded(metrics.get("frames", [])))
+    text = json.dumps(head, indent=1)
+    return text[:-2] + ',\n "frames": [\n' + frames + "\n ]\n}\n"
+
+
 def _wall_time_s(benchmark_tsv: Path) -> float | None:
     """Seconds of the training job from Snakemake's benchmark TSV (last run; None if absent)."""
     if not benchmark_tsv.is_file():
@@ -94,14 +112,21 @@ def model_card(
         "| method / group | mean CIEDE2000 | median colourfulness ratio | PSNR dB | SSIM | frames |",
         "|---|---|---|---|---|---|",
     ]
-    for method, groups in summary.items():
+    for name, groups in summary.items():
         for group, figures in groups.items():
-            lines.append(_row(f"{method} / {group}", figures))
+            lines.append(_row(f"{name} / {group}", figures))
     change = metrics["ciede2000_change_vs_mean_colour_pct"].get(method, {})
     lines += [
         "",
         f"This model is `{method}` in the table. Its CIEDE2000 change against the constant mean colour: "
         + ", ".join(f"{g} {v:+.1f} %" for g, v in change.items()),
+        "",
+        "## Reproduce",
+        "",
+        "`make colouriser-weights`, i.e. `snakemake ship_colouriser --cores 1 --configfile "
+        "configs/colouriser_msl.yaml`, then copy `results/msl/ship/colouriser/*` here. It trains every "
+        "method of the table (`rovers.colouriser`, `rovers.compare`, the baseline) and ships the one named "
+        "by `rovers.ship`, chosen from this table by the lowest mean CIEDE2000 overall.",
         "",
         "## Licence",
         "",
@@ -134,7 +159,7 @@ def ship_colouriser(
             raise ValueError(f"{model_path}: fp16 weights are {n_bytes / 1e6:.1f} MB, over the 10 MB limit")
     metrics = json.loads(Path(metrics_json).read_text())
     with atomic_path(out_metrics) as tmp:
-        tmp.write_text(json.dumps(metrics, indent=1) + "\n")
+        tmp.write_text(compact_metrics(metrics))
     card = model_card(
         data["extra_meta"], data["train_config"], data["generator"]["spec"], metrics, source, rovers,
         _wall_time_s(Path(benchmark_tsv)), n_bytes, method,

@@ -69,20 +69,23 @@ def summary_table(records: Sequence[Mapping[str, Any]], methods: Sequence[str]) 
 
 
 def example_rows(frames: Sequence[HeldoutFrame], n: int) -> list[int]:
-    """Indices of ``n`` frames for the example grid: hardware and scenery alternating, spread evenly."""
-    by_group: dict[str, list[int]] = {}
-    for i, f in enumerate(frames):
-        by_group.setdefault(f.group or "all", []).append(i)
-    order = sorted(by_group, key=lambda g: g != "hardware")  # hardware rows first
+    """Indices of ``n`` frames for the example grid: two thirds hardware, one class per row.
+
+    Classes are taken most frequent first, the middle frame of each (deterministic), so the grid
+    shows wheels, drill holes, cal targets... rather than ``n`` frames of the commonest class.
+    Unlabelled collections give ``n`` frames spread evenly.
+    """
+    if not any(f.group for f in frames):
+        return list(range(len(frames)))[:: max(1, len(frames) // max(1, n))][:n]
     picks: list[int] = []
-    per = {g: by_group[g][:: max(1, len(by_group[g]) // max(1, n))] for g in order}
-    while len(picks) < min(n, len(frames)):
-        for g in order:
-            if per[g] and len(picks) < n:
-                picks.append(per[g].pop(0))
-        if not any(per.values()):
-            break
-    return sorted(picks, key=lambda i: (frames[i].group != "hardware", i))
+    for group, quota in (("hardware", n - n // 3), ("scenery", n // 3)):
+        by_class: dict[str, list[int]] = {}
+        for i, f in enumerate(frames):
+            if f.group == group:
+                by_class.setdefault(f.class_name, []).append(i)
+        ranked = sorted(by_class.values(), key=len, reverse=True)
+        picks += [idx[len(idx) // 2] for idx in ranked[:quota]]
+    return picks
 
 
 def evaluate_colour(
@@ -90,7 +93,7 @@ def evaluate_colour(
     packed: str | Path,
     model_paths: Mapping[str, str | Path],
     window_px: int | None,
-    overlap_px: int,
+    overlap_px: int | None,
     out_json: str | Path,
     out_png: str | Path,
     n_examples: int = 4,

@@ -112,10 +112,13 @@ def colourise_l(
     model: torch.nn.Module,
     lightness: np.ndarray,
     window_px: int,
-    overlap_px: int,
+    overlap_px: int | None,
     chroma_side_px: int | None = None,
 ) -> np.ndarray:
     """RGB (H, W, 3) in [0, 1] from scaled L (1, H, W): predicted ab, the frame's own L.
+
+    ``overlap_px`` None = half the window: every pixel is then blended from about four windows, so
+    where neighbouring windows disagree on a colour the change is spread over half a window, not a band.
 
     With ``chroma_side_px`` a larger frame's ab is predicted on its L downscaled (area) to that long
     side and upsampled bilinearly: the window then sees objects at the scale the model learnt them
@@ -128,6 +131,7 @@ def colourise_l(
     if scale < 1:
         size = (max(1, round(height * scale)), max(1, round(width * scale)))
         small = F.interpolate(torch.from_numpy(lightness[None]), size=size, mode="area")[0].numpy()
+    overlap_px = window_px // 2 if overlap_px is None else overlap_px
     ab = predict_blended(small, generator_predictor(model), window_px, overlap_px, batch_size=16)
     if scale < 1:
         ab = F.interpolate(torch.from_numpy(ab[None]), size=(height, width), mode="bilinear",
@@ -139,7 +143,7 @@ def colourise_edrs(
     edr_dir: str | Path,
     model_path: str | Path,
     window_px: int | None,
-    overlap_px: int,
+    overlap_px: int | None,
     out_dir: str | Path,
     stretch_percentiles: Sequence[float] = (0.5, 99.5),
     chroma_side_px: int | None = None,

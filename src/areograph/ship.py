@@ -88,6 +88,9 @@ def model_card(
     """Markdown model card: data, config, steps, device, wall time, validation figures, licence."""
     summary = metrics["summary"]
     kwargs = {k: v for k, v in spec["kwargs"].items() if k not in ("centres", "weights")}
+    window = rovers["render"].get("window_px") or meta.get("patch_px")
+    overlap = rovers["render"].get("overlap_px")
+    overlap = window // 2 if overlap is None and window else overlap
     lines = [
         "# Rover colouriser (L -> ab), shipped weights",
         "",
@@ -103,9 +106,8 @@ def model_card(
         f"- **Device**: {train_config['device']} (this run: CPU, 1 thread)"
         + (f"; wall time {wall_s / 60:.1f} min" if wall_s is not None else ""),
         f"- **File**: fp16 state dict, {n_bytes / 1e6:.1f} MB",
-        f"- **Inference**: windows {rovers['render'].get('window_px') or meta.get('patch_px')} px, overlap "
-        f"{rovers['render']['overlap_px']} px, ab predicted at the training scale and upsampled; the "
-        "frame's own L is kept",
+        f"- **Inference**: windows {window} px overlapping by {overlap} px, blended; ab predicted at the "
+        "training scale and upsampled; the frame's own L is kept",
         "",
         f"## Validation ({metrics['n_heldout_frames']} frames of the authors' val split, sols 182-564)",
         "",

@@ -129,9 +129,10 @@ def evaluate_colour(
         if (i + 1) % 200 == 0:
             log.info("evaluated %d of %d frames", i + 1, len(frames))
     table = summary_table(records, methods)
+    labelled = sorted({r["group"] for r in records if r["group"]})
     metrics: dict[str, Any] = {
         "n_heldout_frames": len(frames),
-        "groups": {g: sum(r["group"] == g for r in records) for g in sorted({r["group"] for r in records})},
+        "groups": {g: sum(r["group"] == g for r in records) for g in labelled},
         "window_px": window_px,
         "overlap_px": overlap_px,
         **table,

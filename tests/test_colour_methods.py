@@ -122,3 +122,47 @@ def test_shipped_fp16_weights_load_and_predict_like_the_original() -> None:
     x = torch.randn(1, 1, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), model(x), atol=2e-3, rtol=0)
+
+
+class _Killed(Exception):
+    """Stands in for a killed job."""
+
+
+class _Weighted(torch.utils.data.Dataset):
+    """Eight learnable L -> ab items, drawn by class weight (item 0 nine times as often as the others)."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        g = torch.Generator().manual_seed(2)
+        self.x = torch.rand(8, 1, 32, 32, generator=g) * 2 - 1
+        self.sample_weights = np.array([9.0] + [1.0] * 7) / 16
+        self.seen: list[int] = []
+        self.limit = limit
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        if self.limit is not None and len(self.seen) >= self.limit:
+            raise _Killed
+        self.seen.append(int(i))
+        return {"cond": self.x[i], "target": torch.cat([self.x[i], -self.x[i]]) * 0.3}
+
+
+def test_class_weighted_training_resumes_exactly(tmp_path) -> None:
+    from areograph.training.checkpoint import load_file
+    from areograph.training.trainer import TrainConfig, train
+
+    spec = {"name": "unet", "kwargs": {"in_channels": 1, "out_channels": 2, "ngf": 4, "depth": 5}}
+    cfg = TrainConfig(steps=8, checkpoint_every=4, device="cpu", batch_size=4, mode="regression")
+    once = _Weighted()
+    train(spec, None, once, cfg, tmp_path / "once")
+    draws = once.seen[1:]  # the first read is the trainer's shape check
+    assert len(draws) == 32 and draws.count(0) > 8  # about 9/16 of the draws, not 1/8
+    with pytest.raises(_Killed):  # dies in step 5, after the step-4 checkpoint
+        train(spec, None, _Weighted(limit=1 + 4 * 4), cfg, tmp_path / "resumed")
+    resumed = _Weighted()
+    train(spec, None, resumed, cfg, tmp_path / "resumed")
+    assert resumed.seen[1:] == draws[4 * 4 :]  # the same batches after the checkpoint
+    a = load_file(tmp_path / "once" / "model.pt")["generator"]["state_dict"]
+    b = load_file(tmp_path / "resumed" / "model.pt")["generator"]["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: run test lint venv clean pull slurm-plugin train-terrain ship-terrain
+.PHONY: run test lint venv clean pull slurm-plugin train-terrain ship-terrain colouriser-weights
 
 venv: $(STAMP)
 
@@ -29,6 +29,12 @@ test: lint
 
 clean:
 	rm -rf results logs .snakemake
+
+# Retrain the shipped rover colouriser (weights/colouriser/) on the labelled MSL set in
+# ../shared/corpora/msl-surface: about an hour on one CPU thread (see weights/colouriser/MODEL_CARD.md).
+colouriser-weights: $(STAMP)
+	$(BIN)/snakemake ship_colouriser --cores 1 --configfile configs/colouriser_msl.yaml
+	mkdir -p weights/colouriser && cp results/msl/ship/colouriser/* weights/colouriser/
 
 # Fetch what colleagues pushed to the DVC remote, then re-baseline Snakemake so that it reruns nothing
 # that matches dvc.lock, and exactly what does not (docs/share.md). Conda users:

@@ -1,9 +1,36 @@
-# Rover colourisation track: colour frames (NASA raw-image APIs / sample) -> quality filter -> LAB
-# patches -> colouriser; greyscale Opportunity HazCam EDRs (PDS / sample) -> colourised 5 FPS video.
+# Rover colourisation track: colour frames (NASA raw-image APIs / labelled MSL set / sample) -> quality
+# filter -> LAB patches -> colourisers; greyscale Opportunity HazCam EDRs (PDS / sample) -> colourised
+# 5 FPS video, with the shipped weights when rovers.colouriser.weights is set.
+ROVERS = config["rovers"]
+COMPARE = ROVERS.get("compare") or {}
+SHIPPED = ROVERS["colouriser"].get("weights")
+# A relative weights path that is not there is the repository's own (so any --directory finds it).
+if SHIPPED and not Path(SHIPPED).is_absolute() and not Path(SHIPPED).exists():
+    SHIPPED = str(Path(workflow.basedir) / SHIPPED)
 
 
 wildcard_constraints:
     collection="|".join(COLLECTIONS),
+    variant="|".join(COMPARE) or "NO_VARIANT",
+
+
+# Every colouriser the evaluation scores, by method name (variants and shipped weights included).
+COLOUR_MODELS = {
+    "colouriser": f"{RESULTS}/models/colouriser/model.pt",
+    "baseline": f"{RESULTS}/models/colour_baseline/model.pt",
+    **{v: f"{RESULTS}/models/colouriser_{v}/model.pt" for v in COMPARE},
+    **({"shipped": SHIPPED} if SHIPPED else {}),
+}
+# Which trained model ship_colouriser packages: "colouriser", "baseline" or a `compare` variant.
+SHIP_METHOD = ROVERS.get("ship", "colouriser")
+if SHIP_METHOD not in ["colouriser", "baseline", *COMPARE]:
+    raise ValueError(
+        f"rovers.ship: {SHIP_METHOD!r} is not colouriser, baseline or a rovers.compare variant"
+    )
+SHIP_BENCHMARK = {
+    "colouriser": "train_colouriser",
+    "baseline": "train_colour_baseline",
+}.get(SHIP_METHOD, f"train_colour_variant/{SHIP_METHOD}")
 
 
 rule fetch_collection:
@@ -92,8 +119,29 @@ rule train_colouriser:
         colouriser=config["rovers"]["colouriser"],
         baseline=config["rovers"]["baseline"],
         training=config["rovers"]["training"],
+        sampling=ROVERS.get("sampling"),
     script:
         "../workflow_scripts/train_colour.py"
+
+
+use rule train_colouriser as train_colour_variant with:
+    output:
+        multiext(
+            f"{RESULTS}/models/colouriser_{{variant}}/",
+            "model.pt",
+            "losses.csv",
+            "losses.png",
+        ),
+    log:
+        f"{RESULTS}/logs/train_colour_variant/{{variant}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_colour_variant/{{variant}}.tsv"
+    params:
+        kind="colouriser",
+        colouriser=lambda w: ROVERS["colouriser"] | COMPARE[w.variant],
+        baseline=ROVERS["baseline"],
+        training=ROVERS["training"],
+        sampling=ROVERS.get("sampling"),
 
 
 use rule train_colouriser as train_colour_baseline with:
@@ -108,15 +156,15 @@ use rule train_colouriser as train_colour_baseline with:
         colouriser=config["rovers"]["colouriser"],
         baseline=config["rovers"]["baseline"],
         training=config["rovers"]["training"],
+        sampling=ROVERS.get("sampling"),
 
 
 rule evaluate_colouriser:
-    """Held-out PSNR / SSIM / CIEDE2000: colouriser vs baseline vs mean Mars colour vs greyscale."""
+    """Held-out CIEDE2000 / colourfulness / PSNR / SSIM of every method and two baselines, per group."""
     input:
+        unpack(lambda w: COLOUR_MODELS),
         kept=f"{RESULTS}/rovers/kept",
         packed=f"{RESULTS}/datasets/colour_patches.npz",
-        colouriser=f"{RESULTS}/models/colouriser/model.pt",
-        baseline=f"{RESULTS}/models/colour_baseline/model.pt",
     output:
         metrics=f"{RESULTS}/eval/colour/metrics.json",
         examples=f"{RESULTS}/eval/colour/examples.png",
@@ -141,7 +189,7 @@ rule colourise_opportunity:
     """Colourise every Opportunity HazCam EDR at full resolution (blended windows, own L kept)."""
     input:
         edrs=f"{RESULTS}/raw/rovers/opportunity",
-        model=f"{RESULTS}/models/colouriser/model.pt",
+        model=SHIPPED or f"{RESULTS}/models/colouriser/model.pt",
     output:
         directory(f"{RESULTS}/rovers/frames"),
     log:
@@ -185,3 +233,29 @@ rule render_rover_video:
         stretch=config["rovers"]["edr"]["stretch_percentiles"],
     script:
         "../workflow_scripts/render_rover_video.py"
+
+
+rule ship_colouriser:
+    """fp16 weights, validation metrics and a model card of the trained colouriser, for weights/colouriser/."""
+    input:
+        model=COLOUR_MODELS[SHIP_METHOD],
+        metrics=f"{RESULTS}/eval/colour/metrics.json",
+    output:
+        model=f"{RESULTS}/ship/colouriser/model.pt",
+        metrics=f"{RESULTS}/ship/colouriser/metrics.json",
+        card=f"{RESULTS}/ship/colouriser/MODEL_CARD.md",
+    log:
+        f"{RESULTS}/logs/ship_colouriser.log",
+    conda:
+        "../envs/rovers.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        source=config["sources"]["rover_colour"],
+        rovers=ROVERS,
+        method=SHIP_METHOD,
+        benchmark=f"{RESULTS}/benchmarks/{SHIP_BENCHMARK}.tsv",
+    script:
+        "../workflow_scripts/ship_colouriser.py"

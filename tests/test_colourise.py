@@ -55,13 +55,20 @@ def packed(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> tuple[
     [
         ("colouriser", True, {"g_gan", "d_real"}),
         ("colouriser", False, {"loss"}),
+        ("classification", False, {"loss"}),
         ("baseline", False, {"loss"}),
     ],
 )
 def test_three_training_modes_share_the_trainer(packed, tmp_path: Path, kind, adversarial, terms) -> None:
     _, npz = packed
+    loss = {"loss": "classification"} if kind == "classification" else {}
     model = train_colour(
-        kind, npz, {**TINY, "adversarial": adversarial}, {"width": 4}, STEPS, tmp_path / kind
+        "colouriser" if loss else kind,
+        npz,
+        {**TINY, "adversarial": adversarial, **loss},
+        {"width": 4},
+        STEPS,
+        tmp_path / kind,
     )
     header = (tmp_path / kind / "losses.csv").read_text().splitlines()[0].split(",")
     assert terms <= set(header)
@@ -70,7 +77,12 @@ def test_three_training_modes_share_the_trainer(packed, tmp_path: Path, kind, ad
         assert ckpt["discriminator"]["spec"]["kwargs"]["in_channels"] == 3
     else:
         assert "discriminator" not in ckpt
-    assert load_file(model)["extra_meta"]["task"] == "colourise"
+    saved = load_file(model)
+    assert saved["extra_meta"]["task"] == "colourise"
+    if kind == "classification":  # bins estimated from the training histogram, rebalancing weights beside
+        kwargs = saved["generator"]["spec"]["kwargs"]
+        assert saved["generator"]["spec"]["name"] == "ab_bins_unet"
+        assert len(kwargs["centres"]) == len(kwargs["weights"]) > 3
 
 
 def test_colourised_edr_keeps_its_own_lightness(packed, tmp_path: Path, sample_dir: Path) -> None:

@@ -9,5 +9,11 @@ with log_to(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     i, p = snakemake.input, snakemake.params
     colourise_edrs(
-        i.edrs, i.model, p.render["window_px"], p.render["overlap_px"], snakemake.output[0], p.stretch
+        i.edrs,
+        i.model,
+        p.render["window_px"],
+        p.render["overlap_px"],
+        snakemake.output[0],
+        p.stretch,
+        p.render.get("chroma_side_px"),
     )

@@ -1,17 +1,18 @@
-"""Snakemake adapter: held-out colour metrics and examples (areograph.colourise.evaluate_colour)."""
+"""Snakemake adapter: held-out colour metrics and examples (areograph.colour_eval.evaluate_colour)."""
 
 import torch
 
-from areograph.colourise import evaluate_colour
+from areograph.colour_eval import evaluate_colour
 from areograph.logs import log_to
 
 with log_to(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     i, o, p = snakemake.input, snakemake.output, snakemake.params
+    models = {name: path for name, path in i.items() if name not in ("kept", "packed")}
     evaluate_colour(
         i.kept,
         i.packed,
-        {"colouriser": i.colouriser, "baseline": i.baseline},
+        models,
         p.render["window_px"],
         p.render["overlap_px"],
         o.metrics,

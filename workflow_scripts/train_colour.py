@@ -22,4 +22,5 @@ with log_to(snakemake.log[0]):
         p.training,
         Path(snakemake.output[0]).parent,
         threads=max(1, snakemake.threads // n),
+        sampling=p.sampling,
     )

@@ -7,7 +7,6 @@ overlapping-window blended inference as the Mars mosaic (render/windows.py), kee
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,19 +14,20 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from areograph.atomic import atomic_dir, atomic_path
-from areograph.data.colour import ColourPatchDataset, heldout_frames, pack_patches
-from areograph.images.lab import grey_to_l_scaled, lab_scaled_to_rgb, rgb_to_lab_scaled
+from areograph.data.colour import AB_EDGES, ColourPatchDataset, pack_patches
+from areograph.images.lab import grey_to_l_scaled, lab_scaled_to_rgb
 from areograph.images.pds3 import list_frames, read_edr
 from areograph.images.quality import QualityThresholds, filter_collection
-from areograph.metrics import ciede2000, psnr, ssim
+from areograph.models.ab_bins import LAMBDA, TEMPERATURE, ab_bins_spec
 from areograph.models.specs import generator_specs
 from areograph.render.mosaic import generator_predictor
 from areograph.render.video import caption_frame, side_by_side, write_video
 from areograph.render.windows import predict_blended
-from areograph.training.checkpoint import load_generator
+from areograph.training.checkpoint import load_file, load_generator
 from areograph.training.trainer import TrainConfig, train
 
 log = logging.getLogger("areograph.colourise")
@@ -62,121 +62,99 @@ def train_colour(
     training: Mapping[str, Any],
     out_dir: str | Path,
     threads: int = 1,
+    sampling: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Train the colouriser (L1, optionally + PatchGAN) or the seed baseline (MSE) with the shared trainer."""
+    """Train the colouriser or the seed baseline (MSE) with the shared trainer.
+
+    The colouriser's ``loss``: ``l1`` (regression; with ``adversarial: true`` pix2pix, cGAN + L1) or
+    ``classification`` (ab bins estimated from the packed training histogram, class rebalancing
+    ``rebalance_lambda``, annealed-mean decoding at ``temperature``; models/ab_bins.py). ``sampling``
+    draws training patches by class group (data/colour.py: class_sampling_weights).
+    """
     torch.set_num_threads(max(1, threads))
-    dataset = ColourPatchDataset(Path(packed), "train", seed=training.get("seed", 0))
-    patch_px = int(np.load(packed)["patch_px"])
+    dataset = ColourPatchDataset(Path(packed), "train", seed=training.get("seed", 0), sampling=sampling)
+    with np.load(packed) as z:
+        patch_px, max_side_px = int(z["patch_px"]), int(z["max_side_px"])
+        hist = z["train_ab_hist"] if "train_ab_hist" in z.files else None
     adversarial = bool(colouriser.get("adversarial", False))
+    loss = colouriser.get("loss", "l1")
+    if loss == "classification" and adversarial:
+        raise ValueError("rovers.colouriser: loss 'classification' cannot be combined with adversarial: true")
     model_kind = "baseline" if kind == "baseline" else "pix2pix"
     generator, discriminator = generator_specs(model_kind, 1, 2, colouriser, baseline, patch_px, adversarial)
     if kind == "baseline":
         mode = {"mode": "regression", "regression_loss": "mse"}
+    elif loss == "classification":
+        if hist is None:
+            raise ValueError(f"{packed}: no train_ab_hist (repack the patches) for the classification loss")
+        generator = ab_bins_spec(generator, hist, AB_EDGES, colouriser.get("rebalance_lambda", LAMBDA),
+                                 colouriser.get("temperature", TEMPERATURE))  # fmt: skip
+        mode = {"mode": "classification"}
     elif discriminator is None:
         mode = {"mode": "regression", "regression_loss": "l1"}
     else:
         mode = {"mode": "pix2pix"}
     cfg = TrainConfig(**{k: v for k, v in training.items() if k != "load_px"}, **mode)
-    meta = {"task": "colourise", "kind": kind, "patch_px": patch_px}
+    meta = {"task": "colourise", "kind": kind, "loss": loss if kind != "baseline" else "mse",
+            "patch_px": patch_px, "max_side_px": max_side_px, "sampling": dict(sampling or {})}  # fmt: skip
     return train(generator, discriminator, dataset, cfg, Path(out_dir), extra_meta=meta)
 
 
-def colourise_l(model: torch.nn.Module, lightness: np.ndarray, window_px: int, overlap_px: int) -> np.ndarray:
-    """RGB (H, W, 3) in [0, 1] from scaled L (1, H, W): predicted ab, the frame's own L."""
-    ab = predict_blended(lightness, generator_predictor(model), window_px, overlap_px, batch_size=16)
-    return lab_scaled_to_rgb(lightness, ab)
+def load_colouriser(path: str | Path) -> tuple[torch.nn.Module, int, int | None]:
+    """(generator in eval mode, its training patch size, its training frame long side or None)."""
+    meta = load_file(Path(path)).get("extra_meta", {})
+    max_side = meta.get("max_side_px")
+    side = None if max_side is None else int(max_side)
+    return load_generator(Path(path)), int(meta.get("patch_px", 64)), side
 
 
-def evaluate_colour(
-    kept_dir: str | Path,
-    packed: str | Path,
-    model_paths: Mapping[str, str | Path],
+def colourise_l(
+    model: torch.nn.Module,
+    lightness: np.ndarray,
     window_px: int,
-    overlap_px: int,
-    out_json: str | Path,
-    out_png: str | Path,
-    n_examples: int = 4,
-) -> dict[str, Any]:
-    """PSNR / SSIM (RGB) and mean CIEDE2000 on held-out frames: models vs mean colour vs greyscale."""
-    frames = heldout_frames(Path(kept_dir), Path(packed), "val")
-    if not frames:
-        raise ValueError(f"{packed}: no held-out frames")
-    mean_ab = np.load(packed)["train_ab_mean"].astype(np.float32).reshape(2, 1, 1)
-    models = {name: load_generator(Path(p)) for name, p in model_paths.items()}
-    scores: dict[str, dict[str, list[float]]] = {}
-    examples = []
-    for frame in frames:
-        lightness, _ = rgb_to_lab_scaled(frame.rgb)
-        preds = {name: colourise_l(m, lightness, window_px, overlap_px) for name, m in models.items()}
-        preds["mean_colour"] = lab_scaled_to_rgb(
-            lightness, np.broadcast_to(mean_ab, (2, *lightness.shape[1:]))
-        )
-        preds["greyscale"] = lab_scaled_to_rgb(lightness, np.zeros((2, *lightness.shape[1:]), np.float32))
-        for name, pred in preds.items():
-            s = scores.setdefault(name, {"psnr": [], "ssim": [], "ciede2000": []})
-            s["psnr"].append(psnr(pred, frame.rgb))
-            s["ssim"].append(ssim(pred, frame.rgb))
-            s["ciede2000"].append(ciede2000(pred, frame.rgb))
-        if len(examples) < n_examples:
-            examples.append((frame.name, frame.rgb, preds))
-    metrics: dict[str, Any] = {
-        "n_heldout_frames": len(frames),
-        "models": {n: {k: float(np.mean(v)) for k, v in s.items()} for n, s in scores.items()},
-    }
-    if "colouriser" in metrics["models"]:
-        m = metrics["models"]
-        metrics["colouriser_beats_mean_colour_ciede2000"] = (
-            m["colouriser"]["ciede2000"] < m["mean_colour"]["ciede2000"]
-        )
-    with atomic_path(out_json) as tmp:
-        tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-    _example_grid(examples, Path(out_png))
-    log.info("colour metrics: %s", metrics)
-    return metrics
+    overlap_px: int | None,
+    chroma_side_px: int | None = None,
+) -> np.ndarray:
+    """RGB (H, W, 3) in [0, 1] from scaled L (1, H, W): predicted ab, the frame's own L.
 
+    ``overlap_px`` None = half the window: every pixel is then blended from about four windows, so
+    where neighbouring windows disagree on a colour the change is spread over half a window, not a band.
 
-def _example_grid(examples: Sequence[tuple[str, np.ndarray, dict[str, np.ndarray]]], out_png: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = ["greyscale", "truth", *[n for n in examples[0][2] if n != "greyscale"]]
-    fig, axes = plt.subplots(
-        len(examples), len(names), figsize=(2.8 * len(names), 2.4 * len(examples)), squeeze=False
-    )
-    for r, (name, truth, preds) in enumerate(examples):
-        panels = {"truth": truth, **preds}
-        for c, title in enumerate(names):
-            axes[r][c].imshow(np.clip(panels[title], 0, 1))
-            axes[r][c].set_title(title if r == 0 else "", fontsize=9)
-            axes[r][c].axis("off")
-        axes[r][0].text(
-            -0.04,
-            0.5,
-            name[:28],
-            transform=axes[r][0].transAxes,
-            rotation=90,
-            ha="right",
-            va="center",
-            fontsize=6,
-        )
-    fig.tight_layout()
-    with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, dpi=90)
-    plt.close(fig)
+    With ``chroma_side_px`` a larger frame's ab is predicted on its L downscaled (area) to that long
+    side and upsampled bilinearly: the window then sees objects at the scale the model learnt them
+    (a 1024 px HazCam frame at 256 px, like an MSL browse frame), while L, and so all detail, stays
+    at full resolution. Chroma carries little high-frequency detail, which is why this works.
+    """
+    height, width = lightness.shape[-2:]
+    scale = (chroma_side_px or max(height, width)) / max(height, width)
+    small = lightness
+    if scale < 1:
+        size = (max(1, round(height * scale)), max(1, round(width * scale)))
+        small = F.interpolate(torch.from_numpy(lightness[None]), size=size, mode="area")[0].numpy()
+    overlap_px = window_px // 2 if overlap_px is None else overlap_px
+    ab = predict_blended(small, generator_predictor(model), window_px, overlap_px, batch_size=16)
+    if scale < 1:
+        ab = F.interpolate(torch.from_numpy(ab[None]), size=(height, width), mode="bilinear",
+                           align_corners=False)[0].numpy()  # fmt: skip
+    return lab_scaled_to_rgb(lightness, ab)
 
 
 def colourise_edrs(
     edr_dir: str | Path,
     model_path: str | Path,
-    window_px: int,
-    overlap_px: int,
+    window_px: int | None,
+    overlap_px: int | None,
     out_dir: str | Path,
     stretch_percentiles: Sequence[float] = (0.5, 99.5),
+    chroma_side_px: int | None = None,
 ) -> list[Path]:
-    """Colourise every EDR at full resolution, in spacecraft-clock order: PNGs + frames.csv (captions)."""
-    model = load_generator(Path(model_path))
+    """Colourise every EDR at full resolution, in spacecraft-clock order: PNGs + frames.csv (captions).
+
+    ``window_px`` None = the model's training patch size; ``chroma_side_px`` (see :func:`colourise_l`)
+    None = the long side of the frames the model was trained on.
+    """
+    model, patch_px, max_side_px = load_colouriser(model_path)
+    window_px, chroma_side_px = window_px or patch_px, chroma_side_px or max_side_px
     frames = list_frames(Path(edr_dir))
     if not frames:
         raise ValueError(f"{edr_dir}: no EDR frames to colourise")
@@ -185,7 +163,7 @@ def colourise_edrs(
         rows = []
         for i, frame in enumerate(frames):
             grey, _ = read_edr(frame.path, percentiles=tuple(stretch_percentiles))
-            rgb = colourise_l(model, grey_to_l_scaled(grey), window_px, overlap_px)
+            rgb = colourise_l(model, grey_to_l_scaled(grey), window_px, overlap_px, chroma_side_px)
             name = f"{i:04d}_{frame.product_id}.png"
             Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)).save(tmp / name)
             rows.append({"png": name, "edr": frame.path.name, "caption": frame.caption()})

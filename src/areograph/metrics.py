@@ -126,3 +126,24 @@ class ElevationColourLookup:
     def from_dict(cls, data: dict[str, Any]) -> ElevationColourLookup:
         """Inverse of :meth:`to_dict`."""
         return cls(np.array(data["edges_m"]), np.array(data["colour"]), np.array(data["counts"]))
+
+
+def colourfulness(rgb: np.ndarray) -> float:
+    """Hasler & Suesstrunk (2003) colourfulness M = sigma_rgyb + 0.3 mu_rgyb, on 0..255 RGB levels.
+
+    rg = R - G, yb = (R + G) / 2 - B; sigma / mu are the root sums of squares of the two opponent
+    channels' standard deviations / means. 0 for a grey image; their "moderately colourful" is ~33.
+    """
+    x = np.asarray(rgb, dtype=np.float64)
+    if x.ndim != 3 or x.shape[-1] != 3:
+        raise ValueError(f"expected an (H,W,3) RGB image, got shape {x.shape}")
+    r, g, b = np.moveaxis(x * 255.0, -1, 0)
+    rg, yb = r - g, 0.5 * (r + g) - b
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def colourfulness_ratio(pred_rgb: np.ndarray, truth_rgb: np.ndarray) -> float:
+    """Colourfulness of the result over the truth's: 1 = as colourful, < 1 washed out (nan if truth grey)."""
+    p, t = _pair(pred_rgb, truth_rgb)
+    truth = colourfulness(t)
+    return colourfulness(p) / truth if truth > 0 else math.nan

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +24,15 @@ from torch.utils.data import Dataset
 
 from areograph.atomic import atomic_path
 from areograph.data.augment import item_rng, paired_augment, split_key
-from areograph.images.lab import rgb_to_lab_scaled
+from areograph.images.lab import AB_SCALE, rgb_to_lab_scaled
 
 logger = logging.getLogger("areograph.data")
 
 NO_SOL = -1
+# The ab grid of the training histogram: cells 10 CIELAB units wide (Zhang et al. 2016's grid size),
+# centred on multiples of 10, over the scaled range [-1, 1] (|a|, |b| <= 64, see images/lab.py).
+AB_EDGES = (np.arange(-6.5, 7.0) * 10.0 / AB_SCALE).clip(-1.0, 1.0)
+AB_GRID = AB_EDGES.size - 1
 
 
 def load_frame(path: Path, max_side_px: int) -> np.ndarray:
@@ -58,8 +62,23 @@ def _offsets(length: int, patch_px: int, stride_px: int) -> list[int]:
     return offsets
 
 
-def _read_manifest(manifest: Path, kept_dir: Path) -> list[tuple[str, int]]:
-    """(file, sol) of every manifest row whose file exists; sol NO_SOL where absent or not a number."""
+@dataclass(frozen=True)
+class ManifestFrame:
+    """What packing needs from one manifest row: file, sol, the source's split and class (if any)."""
+
+    name: str
+    sol: int
+    split: str = ""
+    class_name: str = ""
+    group: str = ""
+
+
+def _read_manifest(manifest: Path, kept_dir: Path) -> list[ManifestFrame]:
+    """Every manifest row whose file exists; sol NO_SOL where absent or not a number.
+
+    ``split``, ``class_name`` and ``class_group`` are read where the source provides them (the
+    labelled MSL set does) and left empty otherwise.
+    """
     if not manifest.is_file():
         raise FileNotFoundError(f"{manifest}: manifest not found")
     with open(manifest, newline="") as fh:
@@ -75,10 +94,22 @@ def _read_manifest(manifest: Path, kept_dir: Path) -> list[tuple[str, int]]:
             sol = int(str(row.get("sol", "")).strip())
         except ValueError:
             sol = NO_SOL
-        frames.append((name, sol))
+        extra = (str(row.get(k) or "").strip() for k in ("split", "class_name", "class_group"))
+        frames.append(ManifestFrame(name, sol, *extra))
     if not frames:
         raise ValueError(f"{manifest}: no frames listed")
-    return sorted(frames)
+    return sorted(frames, key=lambda f: f.name)
+
+
+def manifest_split(frames: Sequence[ManifestFrame], manifest: Path) -> list[str]:
+    """The source's own train/val labels (``split: manifest``); every frame must carry one."""
+    bad = [f.name for f in frames if f.split not in ("train", "val")]
+    if bad:
+        raise ValueError(f"{manifest}: split must be 'train' or 'val' for split: manifest; {bad[:3]} are not")
+    labels = [f.split for f in frames]
+    if "train" not in labels:
+        raise ValueError(f"{manifest}: no training frames in the manifest's split column")
+    return labels
 
 
 def split_by_sol(
@@ -123,28 +154,39 @@ def pack_patches(
     val_fraction: float = 0.2,
     seed: int = 0,
     val_sols: Sequence[int] | None = None,
+    split: str = "sol",
 ) -> dict[str, Any]:
     """Cut scaled-LAB patches from the kept frames into one ``.npz`` (atomically); return a summary.
 
     Arrays: ``L`` (N,1,p,p) and ``ab`` (N,2,p,p) float16 in [-1, 1], ``frame_index`` (N,) and
     ``split`` (N,) per patch; ``frames``, ``frame_sol``, ``frame_split``, ``frame_patches`` per frame;
     ``train_ab_mean`` (2,) the mean scaled a, b over training-frame pixels (the "mean Mars colour"
-    baseline); and the scalars ``patch_px``, ``stride_px``, ``max_side_px``. Frames smaller than a
-    patch contribute no patch and are counted in the summary.
+    baseline); ``train_ab_hist`` (AB_GRID, AB_GRID) the training pixels' histogram on the ab grid
+    of :data:`AB_EDGES` (what the classification loss's bins and prior are estimated from);
+    ``frame_class`` and ``frame_group`` (empty where the manifest has none); and the scalars
+    ``patch_px``, ``stride_px``, ``max_side_px``. ``split`` = "sol" splits by sol (``val_sols`` or a
+    seeded ``val_fraction``); "manifest" takes the source's split column (the MSL set's authors').
+    Frames smaller than a patch contribute no patch and are counted in the summary.
     """
     kept_dir, manifest, out_path = Path(kept_dir), Path(manifest), Path(out_path)
     if patch_px < 8 or stride_px < 1 or max_side_px < patch_px:
         raise ValueError(f"need patch_px >= 8, stride_px >= 1, max_side_px >= patch_px; got "
                          f"{patch_px}, {stride_px}, {max_side_px}")  # fmt: skip
     frames = _read_manifest(manifest, kept_dir)
-    labels = split_by_sol([s for _, s in frames], val_fraction, seed, val_sols)
+    if split not in ("sol", "manifest"):
+        raise ValueError(f"split must be 'sol' or 'manifest', got {split!r}")
+    if split == "manifest":
+        labels = manifest_split(frames, manifest)
+    else:
+        labels = split_by_sol([f.sol for f in frames], val_fraction, seed, val_sols)
     l_parts, ab_parts, index, per_frame = [], [], [], []
-    ab_sum, n_px = np.zeros(2), 0
-    for i, ((name, _), label) in enumerate(zip(frames, labels, strict=True)):
-        lightness, ab = rgb_to_lab_scaled(load_frame(kept_dir / name, max_side_px))
+    ab_sum, n_px, ab_hist = np.zeros(2), 0, np.zeros((AB_GRID, AB_GRID))
+    for i, (frame, label) in enumerate(zip(frames, labels, strict=True)):
+        lightness, ab = rgb_to_lab_scaled(load_frame(kept_dir / frame.name, max_side_px))
         if label == "train":
             ab_sum += ab.reshape(2, -1).sum(axis=1)
             n_px += ab.shape[1] * ab.shape[2]
+            ab_hist += np.histogram2d(ab[0].ravel(), ab[1].ravel(), bins=(AB_EDGES, AB_EDGES))[0]
         ys, xs = _offsets(ab.shape[1], patch_px, stride_px), _offsets(ab.shape[2], patch_px, stride_px)
         for y in ys:
             for x in xs:
@@ -165,8 +207,11 @@ def pack_patches(
             ab=np.stack(ab_parts),
             frame_index=np.array(index, dtype=np.int32),
             split=patch_split,
-            frames=np.array([n for n, _ in frames], dtype=str),
-            frame_sol=np.array([s for _, s in frames], dtype=np.int32),
+            frames=np.array([f.name for f in frames], dtype=str),
+            frame_sol=np.array([f.sol for f in frames], dtype=np.int32),
+            frame_class=np.array([f.class_name for f in frames], dtype=str),
+            frame_group=np.array([f.group for f in frames], dtype=str),
+            train_ab_hist=ab_hist.astype(np.float64),
             frame_split=frame_split,
             frame_patches=np.array(per_frame, dtype=np.int32),
             train_ab_mean=(ab_sum / n_px).astype(np.float32),
@@ -177,8 +222,8 @@ def pack_patches(
     summary = {
         "frames": {s: int(np.count_nonzero(frame_split == s)) for s in ("train", "val")},
         "patches": {s: int(np.count_nonzero(patch_split == s)) for s in ("train", "val")},
-        "frames_without_patches": [n for (n, _), k in zip(frames, per_frame, strict=True) if k == 0],
-        "val_sols": sorted({s for (_, s), lab in zip(frames, labels, strict=True) if lab == "val"}),
+        "frames_without_patches": [f.name for f, k in zip(frames, per_frame, strict=True) if k == 0],
+        "val_sols": sorted({f.sol for f, lab in zip(frames, labels, strict=True) if lab == "val"}),
         "train_ab_mean": [round(float(v), 4) for v in ab_sum / n_px],
         "patch_px": patch_px,
         "stride_px": stride_px,
@@ -188,15 +233,58 @@ def pack_patches(
     return summary
 
 
+def class_sampling_weights(
+    classes: Sequence[str], groups: Sequence[str], sampling: Mapping[str, Any] | None
+) -> np.ndarray | None:
+    """Per-item draw probabilities from ``sampling`` (``group_share``, ``class_weights``), or None.
+
+    A group's items share its ``group_share`` of the draws (shares are normalised over the groups
+    present), split among them in proportion to their class's weight in ``class_weights`` (default 1).
+    So the rover's hardware, a third of the MSL training frames, can be drawn as often as the ground.
+    None (uniform, the trainer's shuffled epochs) when ``sampling`` is empty or the collection has no
+    class labels; a labelled group without a share is an error.
+    """
+    if not sampling or not any(groups):
+        return None
+    share = dict(sampling.get("group_share") or {})
+    class_weights = dict(sampling.get("class_weights") or {})
+    present = sorted(set(groups))
+    missing = [g for g in present if g not in share]
+    if missing:
+        raise ValueError(f"sampling.group_share has no share for class groups {missing} ({sorted(share)})")
+    total_share = sum(float(share[g]) for g in present)
+    if total_share <= 0:
+        raise ValueError(f"sampling.group_share of the groups present {present} sums to 0")
+    raw = np.array([float(class_weights.get(c, 1.0)) for c in classes])
+    weights = np.zeros(len(classes))
+    grp = np.asarray(groups)
+    for g in present:
+        mask = grp == g
+        if raw[mask].sum() > 0:
+            weights[mask] = float(share[g]) / total_share * raw[mask] / raw[mask].sum()
+    if weights.sum() <= 0:
+        raise ValueError("sampling weights are all zero")
+    return weights / weights.sum()
+
+
 class ColourPatchDataset(Dataset):
     """One split of a packed patch file: ``{"cond": L (1,p,p), "target": ab (2,p,p), "frame": name}``.
 
     Tensors are float32 in [-1, 1]. With ``augment`` (default: on for "train" only) each item is
     flipped left-right with probability 0.5, L and ab together; draws are keyed on ``seed``, the index
     and the sampler's draw number, as in PairDataset, so resuming repeats them exactly.
+    ``sample_weights`` (from ``sampling``, see :func:`class_sampling_weights`) tells the trainer to
+    draw items by class instead of uniformly.
     """
 
-    def __init__(self, packed: str | Path, split: str, augment: bool | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        packed: str | Path,
+        split: str,
+        augment: bool | None = None,
+        seed: int = 0,
+        sampling: Mapping[str, Any] | None = None,
+    ) -> None:
         self.packed = Path(packed)
         with np.load(self.packed) as z:
             mask = z["split"] == split
@@ -206,6 +294,11 @@ class ColourPatchDataset(Dataset):
             self.lightness = np.ascontiguousarray(z["L"][mask])
             self.ab = np.ascontiguousarray(z["ab"][mask])
             self.frame_names = [str(z["frames"][i]) for i in z["frame_index"][mask]]
+            frame_index = z["frame_index"][mask]
+            labelled = "frame_group" in z.files
+            classes = z["frame_class"][frame_index].tolist() if labelled else [""] * len(frame_index)
+            groups = z["frame_group"][frame_index].tolist() if labelled else [""] * len(frame_index)
+        self.sample_weights = class_sampling_weights(classes, groups, sampling)
         self.patch_px = int(self.lightness.shape[-1])
         self.augment = split == "train" if augment is None else augment
         self.seed = seed
@@ -229,11 +322,13 @@ class ColourPatchDataset(Dataset):
 
 @dataclass(frozen=True)
 class HeldoutFrame:
-    """A validation frame at training scale: name, sol and RGB float32 (H, W, 3) in [0, 1]."""
+    """A validation frame at training scale: name, sol, RGB float32 (H, W, 3) in [0, 1], class, group."""
 
     name: str
     sol: int
     rgb: np.ndarray
+    class_name: str = ""
+    group: str = ""
 
 
 def heldout_frames(kept_dir: str | Path, packed: str | Path, split: str = "val") -> list[HeldoutFrame]:
@@ -245,9 +340,12 @@ def heldout_frames(kept_dir: str | Path, packed: str | Path, split: str = "val")
     with np.load(packed) as z:
         names, sols, splits = z["frames"], z["frame_sol"], z["frame_split"]
         max_side_px = int(z["max_side_px"])
+        blank = np.full(len(names), "")
+        classes = z["frame_class"] if "frame_class" in z.files else blank
+        groups = z["frame_group"] if "frame_group" in z.files else blank
     frames = [
-        HeldoutFrame(str(n), int(s), load_frame(kept_dir / str(n), max_side_px))
-        for n, s, sp in zip(names, sols, splits, strict=True)
+        HeldoutFrame(str(n), int(s), load_frame(kept_dir / str(n), max_side_px), str(c), str(g))
+        for n, s, sp, c, g in zip(names, sols, splits, classes, groups, strict=True)
         if sp == split
     ]
     if not frames:

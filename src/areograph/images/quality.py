@@ -198,5 +198,15 @@ def filter_collection(
     for r in results:
         if not r.kept:
             log.info("dropped %s: %s", r.file, "; ".join(r.reasons))
-    log.info("quality filter: kept %d of %d inputs from %s", len(kept), len(results), in_dir)
+    log.info("quality filter: kept %d of %d inputs from %s; dropped by check: %s", len(kept), len(results),
+             in_dir, drop_counts(results) or "none")  # fmt: skip
     return [out_dir / name for name in kept]
+
+
+def drop_counts(results: list[QualityResult]) -> dict[str, int]:
+    """How many inputs each check dropped (a frame failing two checks counts under both)."""
+    counts: dict[str, int] = {}
+    for r in results:
+        for check in {reason.split(":")[0].split(" of ")[0] for reason in r.reasons}:
+            counts[check] = counts.get(check, 0) + 1
+    return dict(sorted(counts.items()))

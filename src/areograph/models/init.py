@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from areograph.models.ab_bins import ABBinUNet
 from areograph.models.baseline import Baseline
 from areograph.models.patchgan import PatchGAN
 from areograph.models.unet import UNetGenerator
@@ -19,6 +20,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "unet": UNetGenerator,
     "patchgan": PatchGAN,
     "baseline": Baseline,
+    "ab_bins_unet": ABBinUNet,
 }
 
 _WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)

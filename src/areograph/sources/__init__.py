@@ -37,6 +37,7 @@ ADAPTERS: dict[str, str] = {
     "nasa_raw": "areograph.sources.nasa_raw:NasaRawSource",
     "pds": "areograph.sources.pds:PdsSource",
     "mars_photos": "areograph.sources.nasa_raw:MarsPhotosSource",
+    "msl_surface": "areograph.sources.msl_surface:MslSurfaceSource",
 }
 
 

@@ -97,3 +97,36 @@ class StepSampler(Sampler[int]):
                 index = int(perm[pos % self.n])
                 yield ItemKey(index, pos) if self.keyed else index
             step += 1
+
+
+class WeightedStepSampler(Sampler[int]):
+    """Class-aware data schedule: each step's batch drawn (with replacement) by per-item weights.
+
+    The draw for step s is a pure function of (seed, step, rank), like :class:`StepSampler`'s order,
+    so a run resumed at step s sees exactly the batches an uninterrupted one would. Indices come as
+    :class:`~areograph.data.augment.ItemKey` with their stream position, so augmentation is exact too.
+    """
+
+    def __init__(
+        self,
+        weights: np.ndarray,
+        batch_size: int,
+        seed: int,
+        start_step: int = 0,
+        rank: int = 0,
+        world: int = 1,
+    ) -> None:
+        p = np.asarray(weights, dtype=np.float64)
+        if p.ndim != 1 or p.size < 1 or np.any(p < 0) or p.sum() <= 0:
+            raise ValueError("sample weights must be 1-D, non-negative and not all 0")
+        self.p, self.batch_size, self.seed = p / p.sum(), batch_size, seed
+        self.start_step, self.rank, self.world = start_step, rank, world
+
+    def __iter__(self) -> Iterator[int]:
+        step = self.start_step
+        while True:
+            rng = np.random.default_rng([self.seed, step, self.rank, 7])
+            first = (step * self.world + self.rank) * self.batch_size
+            for slot, i in enumerate(rng.choice(self.p.size, self.batch_size, p=self.p)):
+                yield ItemKey(int(i), first + slot)
+            step += 1

@@ -50,11 +50,11 @@ from areograph.training.checkpoint import (
     save_model,
 )
 from areograph.training.plots import plot_losses, write_losses
-from areograph.training.schedule import StepSampler, make_scheduler, set_lr_for_step
+from areograph.training.schedule import StepSampler, WeightedStepSampler, make_scheduler, set_lr_for_step
 
 log = logging.getLogger(__name__)
 
-MODES = ("pix2pix", "regression")
+MODES = ("pix2pix", "regression", "classification")
 REGRESSION_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "l1": F.l1_loss,
     "mse": F.mse_loss,
@@ -180,6 +180,24 @@ def regression_step(
     return {"loss": loss.detach().float()}
 
 
+def classification_step(
+    generator: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    cond: torch.Tensor,
+    target: torch.Tensor,
+    autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+) -> dict[str, torch.Tensor]:
+    """One update of a generator that predicts class logits and owns its loss (models/ab_bins.py)."""
+    bare = generator.module if isinstance(generator, DistributedDataParallel) else generator
+    opt_g.zero_grad(set_to_none=True)
+    with autocast():
+        logits = generator(cond, logits=True)
+    loss = bare.loss(logits.float(), target)
+    loss.backward()
+    opt_g.step()
+    return {"loss": loss.detach().float()}
+
+
 def _seed_all(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -245,6 +263,8 @@ class _Run:
         if self.cfg.mode == "pix2pix":
             d, opt_d = self.wrapped["discriminator"], self.opts["discriminator"]
             losses = pix2pix_step(g, d, opt_g, opt_d, cond, target, self.cfg.lambda_l1, autocast)
+        elif self.cfg.mode == "classification":
+            losses = classification_step(g, opt_g, cond, target, autocast)
         else:
             loss_fn = REGRESSION_LOSSES[self.cfg.regression_loss]
             losses = regression_step(g, opt_g, cond, target, loss_fn, autocast)
@@ -349,7 +369,9 @@ def _train(
     loader = DataLoader(
         dataset,
         batch_size=cfg.batch_size,
-        sampler=StepSampler(len(dataset), cfg.batch_size, cfg.seed, start, rank, world, keyed=True),
+        sampler=StepSampler(len(dataset), cfg.batch_size, cfg.seed, start, rank, world, keyed=True)
+        if (weights := getattr(dataset, "sample_weights", None)) is None
+        else WeightedStepSampler(weights, cfg.batch_size, cfg.seed, start, rank, world),
         num_workers=cfg.num_workers,
         pin_memory=device.type == "cuda",
         # A private generator: creating the iterator must not draw from the global RNG (exact resume).

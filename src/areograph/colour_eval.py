@@ -1,0 +1,177 @@
+"""Colouriser evaluation on held-out frames: every method against two baselines, overall and per group.
+
+Per frame and averaged: CIEDE2000 against the truth (lower is better); the Hasler & Suesstrunk
+colourfulness of the result as a ratio to the truth's (1 = as colourful; a sepia filter scores well
+below 1); PSNR and SSIM of the RGB result. The baselines are the constant mean Mars colour (training
+mean a, b) and greyscale (a = b = 0). Each figure is reported overall and per class group (scenery:
+ground, horizon, sun; hardware: everything else) where the collection is labelled, because the
+rover's own hardware is where a mean-colour model fails and a frame-average over mostly ground hides it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from areograph.atomic import atomic_path
+from areograph.colourise import colourise_l, load_colouriser
+from areograph.data.colour import HeldoutFrame, heldout_frames
+from areograph.images.lab import lab_scaled_to_rgb, rgb_to_lab_scaled
+from areograph.metrics import ciede2000, colourfulness_ratio, psnr, ssim
+
+log = logging.getLogger("areograph.colour_eval")
+
+METRICS = ("ciede2000", "colourfulness_ratio", "psnr", "ssim")
+BASELINES = ("mean_colour", "greyscale")
+
+
+def frame_scores(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """The four per-frame figures of one result against its truth (RGB (H, W, 3) in [0, 1])."""
+    return {
+        "ciede2000": ciede2000(pred, truth),
+        "colourfulness_ratio": colourfulness_ratio(pred, truth),
+        "psnr": psnr(pred, truth),
+        "ssim": ssim(pred, truth),
+    }
+
+
+def summarise(records: Sequence[Mapping[str, Any]], method: str) -> dict[str, float | int]:
+    """Means of every metric (finite values only), medians of CIEDE2000 and colourfulness ratio."""
+    out: dict[str, float | int] = {"n_frames": len(records)}
+    for key in METRICS:
+        vals = np.array([r["scores"][method][key] for r in records], dtype=np.float64)
+        vals = vals[np.isfinite(vals)]
+        out[key] = float(vals.mean()) if vals.size else math.nan
+        if key in ("ciede2000", "colourfulness_ratio"):
+            out[f"{key}_median"] = float(np.median(vals)) if vals.size else math.nan
+    return out
+
+
+def summary_table(records: Sequence[Mapping[str, Any]], methods: Sequence[str]) -> dict[str, Any]:
+    """{method: {"overall": ..., <group>: ...}} and each method's CIEDE2000 change vs the mean colour."""
+    groups = sorted({r["group"] for r in records if r["group"]})
+    subsets = {"overall": list(records)} | {g: [r for r in records if r["group"] == g] for g in groups}
+    table = {m: {name: summarise(sub, m) for name, sub in subsets.items()} for m in methods}
+    versus = {
+        m: {
+            name: 100.0 * (table[m][name]["ciede2000"] / table["mean_colour"][name]["ciede2000"] - 1.0)
+            for name in subsets
+        }
+        for m in methods
+    }
+    return {"summary": table, "ciede2000_change_vs_mean_colour_pct": versus}
+
+
+def example_rows(frames: Sequence[HeldoutFrame], n: int) -> list[int]:
+    """Indices of ``n`` frames for the example grid: two thirds hardware, one class per row.
+
+    Classes are taken most frequent first, the middle frame of each (deterministic), so the grid
+    shows wheels, drill holes, cal targets... rather than ``n`` frames of the commonest class.
+    Unlabelled collections give ``n`` frames spread evenly.
+    """
+    if not any(f.group for f in frames):
+        return list(range(len(frames)))[:: max(1, len(frames) // max(1, n))][:n]
+    picks: list[int] = []
+    for group, quota in (("hardware", n - n // 3), ("scenery", n // 3)):
+        by_class: dict[str, list[int]] = {}
+        for i, f in enumerate(frames):
+            if f.group == group:
+                by_class.setdefault(f.class_name, []).append(i)
+        ranked = sorted(by_class.values(), key=len, reverse=True)
+        picks += [idx[len(idx) // 2] for idx in ranked[:quota]]
+    return picks
+
+
+def evaluate_colour(
+    kept_dir: str | Path,
+    packed: str | Path,
+    model_paths: Mapping[str, str | Path],
+    window_px: int | None,
+    overlap_px: int | None,
+    out_json: str | Path,
+    out_png: str | Path,
+    n_examples: int = 4,
+) -> dict[str, Any]:
+    """Score every model and both baselines on the held-out frames; one JSON, one example grid.
+
+    ``window_px`` None = each model's own training patch size; frames larger than a model's training
+    frames are colourised at that model's scale (see colourise.colourise_l). The JSON carries the
+    summary table (overall and per group), each method's CIEDE2000 change against the mean colour,
+    and per-frame records; ``models`` keeps the overall means under the names earlier versions used.
+    """
+    frames = heldout_frames(Path(kept_dir), Path(packed), "val")
+    mean_ab = np.load(packed)["train_ab_mean"].astype(np.float32).reshape(2, 1, 1)
+    models = {name: load_colouriser(p) for name, p in model_paths.items()}
+    methods = [*models, *BASELINES]
+    picks = set(example_rows(frames, n_examples))
+    records, examples = [], []
+    for i, frame in enumerate(frames):
+        lightness, _ = rgb_to_lab_scaled(frame.rgb)
+        preds = {  # each model at its own training window and scale
+            name: colourise_l(model, lightness, window_px or patch_px, overlap_px, side)
+            for name, (model, patch_px, side) in models.items()
+        }
+        shape = (2, *lightness.shape[1:])
+        preds["mean_colour"] = lab_scaled_to_rgb(lightness, np.broadcast_to(mean_ab, shape))
+        preds["greyscale"] = lab_scaled_to_rgb(lightness, np.zeros(shape, np.float32))
+        records.append({
+            "frame": frame.name, "sol": frame.sol, "class": frame.class_name, "group": frame.group,
+            "scores": {name: frame_scores(pred, frame.rgb) for name, pred in preds.items()},
+        })  # fmt: skip
+        if i in picks:
+            examples.append((f"{frame.class_name or frame.name[:20]} (sol {frame.sol})", frame.rgb, preds))
+        if (i + 1) % 200 == 0:
+            log.info("evaluated %d of %d frames", i + 1, len(frames))
+    table = summary_table(records, methods)
+    labelled = sorted({r["group"] for r in records if r["group"]})
+    metrics: dict[str, Any] = {
+        "n_heldout_frames": len(frames),
+        "groups": {g: sum(r["group"] == g for r in records) for g in labelled},
+        "window_px": window_px,
+        "overlap_px": overlap_px,
+        **table,
+        "models": {
+            m: {k: table["summary"][m]["overall"][k] for k in ("psnr", "ssim", "ciede2000")} for m in methods
+        },
+        "frames": records,
+    }
+    if "colouriser" in models:
+        m = metrics["models"]
+        beats = m["colouriser"]["ciede2000"] < m["mean_colour"]["ciede2000"]
+        metrics["colouriser_beats_mean_colour_ciede2000"] = beats
+    with atomic_path(out_json) as tmp:
+        tmp.write_text(json.dumps(metrics, indent=1, allow_nan=True) + "\n")
+    example_grid(examples, Path(out_png))
+    log.info("colour metrics: %s", json.dumps(table["summary"]))
+    return metrics
+
+
+def example_grid(examples: Sequence[tuple[str, np.ndarray, dict[str, np.ndarray]]], out_png: Path) -> None:
+    """Rows of greyscale | truth | each method, labelled with the frame's class and sol."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ["greyscale", "truth", *[n for n in examples[0][2] if n != "greyscale"]]
+    fig, axes = plt.subplots(
+        len(examples), len(names), figsize=(2.2 * len(names), 1.9 * len(examples)), squeeze=False
+    )
+    for r, (label, truth, preds) in enumerate(examples):
+        panels = {"truth": truth, **preds}
+        for c, title in enumerate(names):
+            axes[r][c].imshow(np.clip(panels[title], 0, 1))
+            axes[r][c].set_title(title if r == 0 else "", fontsize=9)
+            axes[r][c].axis("off")
+        axes[r][0].text(-0.04, 0.5, label, transform=axes[r][0].transAxes, rotation=90,
+                        ha="right", va="center", fontsize=7)  # fmt: skip
+    fig.tight_layout()
+    with atomic_path(out_png) as tmp:
+        fig.savefig(tmp, dpi=80)
+    plt.close(fig)

@@ -5,6 +5,7 @@ Shared by the workflow, DVC and SLURM end-to-end tests (see the ``tiny_workflow`
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,8 +54,11 @@ def tiny_config() -> dict:
 
 
 def write_tiny_config(workdir: Path) -> Path:
+    """The tiny config in ``workdir``, beside a copy of the shipped weights (as in a clone, so the
+    relative ``rovers.colouriser.weights`` path resolves the same in the workdir and in copies of it)."""
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(tiny_config()))
+    shutil.copytree(ROOT / "weights", workdir / "weights", dirs_exist_ok=True)
     return path
 
 

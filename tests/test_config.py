@@ -151,7 +151,10 @@ def test_terrain_models_and_render_model_are_checked(config: dict) -> None:
     [
         (lambda c: c["tiles"].update(size_px=200), "tiles.size_px: value 200 is not a power of two"),
         (lambda c: c["render"].update(window_px=64, overlap_px=64), "render.overlap_px: value 64 must be"),
-        (lambda c: c["rovers"]["render"].update(overlap_px=80), "rovers.render.overlap_px: value 80"),
+        (
+            lambda c: c["rovers"]["render"].update(window_px=64, overlap_px=80),
+            "rovers.render.overlap_px: value 80",
+        ),
         (lambda c: c["training"].update(load_px=200), "training.load_px: value 200 is smaller than tiles"),
         (lambda c: c["rovers"]["patches"].update(patch_px=48), "rovers.patches.patch_px: value 48"),
     ],

@@ -22,7 +22,7 @@ PHASES = {  # phase -> (the rules it ends with, which atomic write is killed)
     "tile": (["tile_layer", "filter_rover_colour"], "before-rename:*results/tiles/*"),
     "pack": (["pack_terrain_pairs", "pack_colour_patches"], "before-rename:*results/datasets/*"),
     "train": (  # killed while writing the last checkpoint: the rerun resumes from the first
-        ["train_terrain", "train_baseline", "train_colouriser", "train_colour_baseline"],
+        ["train_terrain", "train_colouriser", "train_colour_baseline"],
         "before-rename:*checkpoints/latest.pt@2",
     ),
     "render": (["render_mars"], "before-rename:*results/mars/*"),
@@ -61,7 +61,7 @@ def test_a_kill_in_every_phase_then_a_rerun_gives_the_clean_outputs(
     env = {k: v for k, v in os.environ.items() if k != "AREOGRAPH_FAULT"}
     final = snakemake(workdir, "--cores", "2", env=env)
     assert final.returncode == 0, final.stdout[-2000:] + final.stderr[-4000:]
-    assert "resuming" in (workdir / "results/logs/train_terrain.log").read_text()
+    assert "resuming" in (workdir / "results/logs/train_terrain/pix2pix.log").read_text()
 
     clean, faulty = _files(tiny_workflow), _files(workdir)
     assert sorted(faulty) == sorted(clean)  # the same files: nothing missing, no temporary left

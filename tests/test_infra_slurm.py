@@ -25,7 +25,7 @@ from infra import (
     wait_for_slurm_job,
 )
 
-TRAINING_RULES = ("train_terrain", "train_baseline", "train_colouriser", "train_colour_baseline")
+TRAINING_RULES = ("train_terrain", "train_colouriser", "train_colour_baseline")
 
 # train_terrain names no resources: the GPU, CPUs, memory and runtime must come from the profile.
 # tile is a plain remote job; make_input and all stay local.

@@ -88,6 +88,7 @@ def packed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         split=np.array(["train"] * n),
         frames=np.array([f"f{i}.png" for i in range(n)]),
         patch_px=np.int32(PX),
+        max_side_px=np.int32(4 * PX),
     )
     return {"terrain": terrain, "colour": colour}
 

@@ -25,7 +25,7 @@ from infra import (
 )
 from tiny import ROOT, snakemake, write_tiny_config
 
-TRAINING_RULES = ("train_terrain", "train_baseline", "train_colouriser", "train_colour_baseline")
+TRAINING_RULES = ("train_terrain", "train_colouriser", "train_colour_baseline")
 LOCAL_RULES = ("fetch_raster", "fetch_collection", "all")  # the Snakefile's localrules
 
 
@@ -82,11 +82,13 @@ def _job_stats(log: str) -> Counter[str]:
 
 def test_training_rules_ran_through_sbatch_with_one_gpu(slurm_run: SlurmRun) -> None:
     for rule in TRAINING_RULES:
-        (job_id,) = slurm_run.job_ids(rule)
-        info = slurm_run.jobs[job_id]
-        assert "JobState=COMPLETED" in info, info
-        assert "TresPerJob=gres:gpu:1" in info, info  # profile gpu: 1 -> sbatch --gpus=1
-        assert "CPUs/Task=4" in info and re.search(r"\bPartition=gpu\b", info), info
+        ids = slurm_run.job_ids(rule)
+        assert len(ids) == (2 if rule == "train_terrain" else 1), (rule, ids)  # one job per terrain model
+        for job_id in ids:
+            info = slurm_run.jobs[job_id]
+            assert "JobState=COMPLETED" in info, info
+            assert "TresPerJob=gres:gpu:1" in info, info  # profile gpu: 1 -> sbatch --gpus=1
+            assert "CPUs/Task=4" in info and re.search(r"\bPartition=gpu\b", info), info
     for rule, job_id in slurm_run.submissions:
         if rule not in TRAINING_RULES:  # every other job: a CPU job on the CPU partition
             info = slurm_run.jobs[job_id]
@@ -96,8 +98,12 @@ def test_training_rules_ran_through_sbatch_with_one_gpu(slurm_run: SlurmRun) -> 
 
 def test_training_logs_show_the_gpu_slurm_allocated(slurm_run: SlurmRun) -> None:
     # No real GPU behind the fake device: device "auto" must fall back to CPU, not crash.
-    for rule in TRAINING_RULES:
-        text = (slurm_run.workdir / "results" / "logs" / f"{rule}.log").read_text()
+    logs = slurm_run.workdir / "results" / "logs"
+    paths = [logs / f"{r}.log" for r in ("train_colouriser", "train_colour_baseline")]
+    paths += sorted(logs.glob("train_terrain/*.log"))
+    assert len(paths) == 4
+    for path in paths:
+        text = path.read_text()
         assert re.search(r"training on (cpu|cuda:0) \(rank 0 of 1, CUDA_VISIBLE_DEVICES=0,", text), text
 
 

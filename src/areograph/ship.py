@@ -9,17 +9,15 @@ drift from them.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from areograph.atomic import atomic_path
 from areograph.training.checkpoint import load_file
+from areograph.training.export import wall_time_s, write_fp16
 
 log = logging.getLogger("areograph.ship")
 
@@ -29,15 +27,6 @@ LICENCE = (
     "browse images, via Stanboli & Wagstaff, DOI 10.5281/zenodo.1049137). The weights carry the "
     "project's licence (LICENSE)."
 )
-
-
-def half_state(model_file: dict[str, Any]) -> dict[str, Any]:
-    """The model file with every floating-point tensor of the generator's state dict in fp16."""
-    state = {
-        k: v.half() if torch.is_floating_point(v) else v
-        for k, v in model_file["generator"]["state_dict"].items()
-    }
-    return {**model_file, "generator": {**model_file["generator"], "state_dict": state}}
 
 
 def _rounded(value: Any, digits: int = 4) -> Any:
@@ -56,15 +45,6 @@ def compact_metrics(metrics: Mapping[str, Any]) -> str:
     frames = ",\n".join(json.dumps(r, separators=(",", ":")) for r in _rounded(metrics.get("frames", [])))
     text = json.dumps(head, indent=1)
     return text[:-2] + ',\n "frames": [\n' + frames + "\n ]\n}\n"
-
-
-def _wall_time_s(benchmark_tsv: Path) -> float | None:
-    """Seconds of the training job from Snakemake's benchmark TSV (last run; None if absent)."""
-    if not benchmark_tsv.is_file():
-        return None
-    with open(benchmark_tsv, newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    return float(rows[-1]["s"]) if rows else None
 
 
 def _row(name: str, figures: Mapping[str, Any]) -> str:
@@ -154,17 +134,13 @@ def ship_colouriser(
     ``method`` is the shipped model's name in the metrics (``colouriser`` or a ``compare`` variant).
     """
     data = load_file(Path(model_path))
-    with atomic_path(out_model) as tmp:
-        torch.save(half_state(data), tmp)
-        n_bytes = tmp.stat().st_size
-        if n_bytes > MAX_BYTES:
-            raise ValueError(f"{model_path}: fp16 weights are {n_bytes / 1e6:.1f} MB, over the 10 MB limit")
+    n_bytes = write_fp16(data, Path(out_model), MAX_BYTES, "10 MB", Path(model_path))
     metrics = json.loads(Path(metrics_json).read_text())
     with atomic_path(out_metrics) as tmp:
         tmp.write_text(compact_metrics(metrics))
     card = model_card(
         data["extra_meta"], data["train_config"], data["generator"]["spec"], metrics, source, rovers,
-        _wall_time_s(Path(benchmark_tsv)), n_bytes, method,
+        wall_time_s(Path(benchmark_tsv)), n_bytes, method,
     )  # fmt: skip
     with atomic_path(out_card) as tmp:
         tmp.write_text(card)

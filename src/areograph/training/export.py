@@ -22,21 +22,37 @@ from areograph.atomic import atomic_path
 from areograph.training.checkpoint import load_file, write_torch_file
 
 
+def half_state(model_file: dict[str, Any]) -> dict[str, Any]:
+    """The model file with every floating-point tensor of the generator's state dict in fp16."""
+    state = {
+        k: v.half() if torch.is_floating_point(v) else v
+        for k, v in model_file["generator"]["state_dict"].items()
+    }
+    return {**model_file, "generator": {**model_file["generator"], "state_dict": state}}
+
+
+def write_fp16(model_file: dict[str, Any], out_path: Path, max_bytes: float, limit: str, source: Path) -> int:
+    """Write ``model_file`` with fp16 weights to ``out_path``; bytes written. Over ``max_bytes`` it is
+    an error naming ``source`` and the ``limit``, and nothing is written."""
+    shipped = half_state(model_file)
+    buf = io.BytesIO()
+    torch.save(shipped, buf)
+    if buf.tell() > max_bytes:
+        raise ValueError(f"{source}: fp16 weights are {buf.tell() / 1e6:.1f} MB, over the {limit} limit")
+    write_torch_file(Path(out_path), shipped)
+    return buf.tell()
+
+
 def export_fp16(model_path: Path, out_path: Path, max_mb: float) -> dict[str, Any]:
     """Write ``model_path`` with fp16 weights to ``out_path``; error if it exceeds ``max_mb``."""
-    payload = load_file(Path(model_path))
+    return _export(load_file(Path(model_path)), Path(model_path), Path(out_path), max_mb)
+
+
+def _export(payload: dict[str, Any], model_path: Path, out_path: Path, max_mb: float) -> dict[str, Any]:
+    n_bytes = write_fp16(payload, out_path, max_mb * 1e6, f"{max_mb} MB", model_path)
     state = payload["generator"]["state_dict"]
-    payload["generator"]["state_dict"] = {
-        k: v.half() if torch.is_floating_point(v) else v for k, v in state.items()
-    }
-    buf = io.BytesIO()
-    torch.save(payload, buf)
-    size_mb = buf.tell() / 1e6
-    if size_mb > max_mb:
-        raise ValueError(f"{model_path}: fp16 weights are {size_mb:.1f} MB, over the {max_mb} MB limit")
-    write_torch_file(Path(out_path), payload)
     n_params = sum(v.numel() for v in state.values() if torch.is_floating_point(v))
-    return {"size_mb": round(size_mb, 2), "parameters": n_params, "step": payload.get("step")}
+    return {"size_mb": round(n_bytes / 1e6, 2), "parameters": n_params, "step": payload.get("step")}
 
 
 def wall_time_s(benchmark_tsv: Path) -> float | None:
@@ -71,7 +87,7 @@ def model_card(
     title: str | None,
     model: str,
     export: Mapping[str, Any],
-    model_path: Path,
+    payload: Mapping[str, Any],
     metrics: Mapping[str, Any],
     config_file: str,
     device: str,
@@ -80,8 +96,7 @@ def model_card(
     retrain: str,
 ) -> str:
     """Markdown card: data, config, steps, device, wall time, validation figures, licence."""
-    payload = load_file(Path(model_path))
-    meta, train_cfg = payload.get("extra_meta", {}), payload.get("train_config", {})
+    meta, train_cfg = dict(payload.get("extra_meta", {})), payload.get("train_config", {})
     spec = payload["generator"]["spec"]
     quant = meta.pop("earth_reference_quantiles_m", None)
     inputs = " + ".join(meta.get("conditioning", ["elevation"]))
@@ -127,13 +142,14 @@ def export_model(
     max_mb: float,
 ) -> dict[str, Any]:
     """fp16 weights + model card + validation metrics, as one shippable folder."""
-    export = export_fp16(Path(model_path), Path(out_model), max_mb)
+    payload = load_file(Path(model_path))
+    export = _export(payload, Path(model_path), Path(out_model), max_mb)
     metrics = json.loads(Path(metrics_json).read_text())
     card = model_card(
         title,
         model,
         export,
-        Path(model_path),
+        payload,
         metrics,
         config_file,
         training_device(Path(train_log)),

@@ -62,6 +62,7 @@ def validate_config(config: Mapping[str, Any], source: str = "config") -> dict[s
 
 
 def _cross_checks(config: Mapping[str, Any]) -> list[str]:
+    from areograph.data.conditioning import check_conditioning
     from areograph.sources import COLLECTION_INPUTS, INPUT_PLANET, adapter_inputs, adapter_options_schema
 
     problems: list[str] = []
@@ -92,8 +93,10 @@ def _cross_checks(config: Mapping[str, Any]) -> list[str]:
                 problems.append(_describe(err))
     for name, spec in config["terrain_models"].items():
         cond = spec.get("conditioning", ["elevation"])
-        if cond[0] != "elevation":
-            problems.append(f"terrain_models.{name}.conditioning: value {cond!r} must start with 'elevation'")
+        try:
+            check_conditioning(cond)
+        except ValueError as err:
+            problems.append(f"terrain_models.{name}.conditioning: value {cond!r} is invalid: {err}")
     render_model = config["render"].get("model", "pix2pix")
     if not config["render"].get("weights") and render_model not in config["terrain_models"]:
         problems.append(

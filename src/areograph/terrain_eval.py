@@ -209,7 +209,7 @@ def region_side_by_side(
     from PIL import Image
 
     from areograph.data.conditioning import pixel_latitudes
-    from areograph.render.mosaic import generator_predictor, hillshade, read_elevation
+    from areograph.render.mosaic import generator_predictor, hillshade, read_elevation, to_uint8
     from areograph.render.windows import predict_blended
 
     elev, valid, profile = read_elevation(Path(elevation_raster))
@@ -220,7 +220,7 @@ def region_side_by_side(
     lat = pixel_latitudes(profile["transform"], profile["crs"].to_wkt(), *elev.shape)
     cond = conditioning_stack(scale_elevation(filled, *scale), lat, conditioning)
     pred = predict_blended(cond, generator_predictor(load_generator(Path(model_path))), window_px, overlap_px)
-    model_rgb = np.round((np.clip(pred, -1, 1).transpose(1, 2, 0) + 1) * 127.5).astype(np.uint8)
+    model_rgb = to_uint8(pred)
     with np.load(packed) as z:
         train = z["split"] == "train"
         lookup = ElevationColourLookup.fit(z["elevation"][train], z["imagery"][train])

@@ -87,8 +87,9 @@ def render_mars(
     region_raster = Path(region_raster)
     elev, valid, profile = read_elevation(region_raster)
     filled = np.where(valid, elev, np.median(elev[valid]))
-    elevation_range_m, conditioning = model_scaling(Path(model_path), elevation_range_m)
-    stored = load_model_meta(Path(model_path)).get("earth_reference_quantiles_m")
+    meta = load_model_meta(Path(model_path))
+    elevation_range_m, conditioning = model_scaling(Path(model_path), elevation_range_m, meta)
+    stored = meta.get("earth_reference_quantiles_m")
     if stored is not None:  # the model's own training distribution, not this run's sample
         earth_reference_m = np.asarray(stored, dtype=np.float64)
     if earth_reference_m is None:

@@ -110,11 +110,13 @@ def _hex_rgb(colour: str) -> tuple[int, int, int]:
     return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
 
 
+@functools.lru_cache(maxsize=4)
 def read_project(root: Path) -> dict[str, CorpusRegion]:
     """Regions of the clone at ``root``: elevation layers of the project that have a tile folder.
 
     An elevation layer is one whose renderer holds an interpolated ``colorrampshader``; its region
-    folder is the layer name without the leading tile count (``15ANDES`` -> ``ANDES``).
+    folder is the layer name without the leading tile count (``15ANDES`` -> ``ANDES``). Cached per
+    process: a fetch reads it for the box lookup and again for the mosaic.
     """
     path = Path(root) / PROJECT_FILE
     if not path.is_file():

@@ -203,14 +203,15 @@ def load_model_meta(path: Path) -> dict[str, Any]:
 
 
 def model_scaling(
-    model_path: Path, elevation_range_m: Sequence[float] | None
+    model_path: Path, elevation_range_m: Sequence[float] | None, meta: dict[str, Any] | None = None
 ) -> tuple[list[float], list[str]]:
     """(elevation range, conditioning) the generator was trained with, from its own metadata.
 
     A config range that disagrees with the model's is an error: the same metres would mean other
-    heights to the network and the picture would be silently wrong.
+    heights to the network and the picture would be silently wrong. ``meta`` (the file's
+    ``extra_meta``, when the caller already read it) saves reading the file again.
     """
-    meta = load_model_meta(model_path)
+    meta = load_model_meta(model_path) if meta is None else meta
     model_range = meta.get("elevation_range_m")
     if model_range is None:
         if elevation_range_m is None:

@@ -32,12 +32,8 @@ def tiles_dirs(layer, names):
     return expand(f"{RESULTS}/tiles/{{region}}/{layer}", region=names)
 
 
-def terrain_model_names():
-    """Evaluated terrain generators: every model this config trains."""
-    return list(TERRAIN_MODELS)
-
-
 def terrain_model_files():
+    """The model file of every terrain model this config trains (all are evaluated)."""
     return [f"{RESULTS}/models/terrain_{m}/model.pt" for m in TERRAIN_MODELS]
 
 

@@ -36,7 +36,7 @@ rule train_terrain:
 
 rule evaluate_terrain:
     """Per validation region: L1 / PSNR / SSIM, texture, palette and 1.6 km land-cover distances of every
-    terrain model (and the shipped weights) against constant colour and colour-by-elevation baselines.
+    terrain model against constant colour and colour-by-elevation baselines.
     """
     input:
         packed=f"{RESULTS}/datasets/terrain_pairs.npz",
@@ -56,7 +56,7 @@ rule evaluate_terrain:
         mem_mb=4000,
         runtime=30,
     params:
-        names=list(terrain_model_names()),
+        names=list(TERRAIN_MODELS),
         elevation_range_m=config["elevation"]["earth_range_m"],
         n_examples=config["evaluation"].get("n_examples", 4),
     script:

@@ -45,4 +45,3 @@ rule terrain:
     """Only the terraforming product: validation metrics and pictures, Mars mosaics."""
     input:
         terrain_targets(),
-

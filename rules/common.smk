@@ -55,7 +55,12 @@ def terrain_targets():
     for name in MARS:
         out += expand(
             f"{RESULTS}/mars/{name}/{{f}}",
-            f=["terraformed.tif", "quicklook.png", "side_by_side.png"],
+            f=[
+                "terraformed.tif",
+                "terraformed.geojson",
+                "quicklook.png",
+                "side_by_side.png",
+            ],
         )
     return out
 

@@ -2,13 +2,14 @@
 
 
 rule render_mars:
-    """Georeferenced terraformed mosaic (Mars AEQD CRS), a quicklook and hillshade | terraformed PNGs."""
+    """Terraformed mosaic as a COG (Mars AEQD CRS) + lon/lat footprint, a quicklook, hillshade | terraformed."""
     input:
         elevation=f"{RESULTS}/tiles/{{region}}/elevation",
         model=render_model_file(),
         packed=f"{RESULTS}/datasets/terrain_pairs.npz",
     output:
         tif=f"{RESULTS}/mars/{{region}}/terraformed.tif",
+        footprint=f"{RESULTS}/mars/{{region}}/terraformed.geojson",
         quicklook=f"{RESULTS}/mars/{{region}}/quicklook.png",
         side_by_side=f"{RESULTS}/mars/{{region}}/side_by_side.png",
     log:

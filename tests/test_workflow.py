@@ -6,12 +6,16 @@ This is the one test that runs the whole DAG; the per-module tests check the pie
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
 from tiny import snakemake
+
+BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +35,29 @@ def test_terraform_outputs_exist_and_are_georeferenced(built: Path) -> None:
         assert src.read(1).std() > 0
     for png in ["quicklook.png", "side_by_side.png"]:
         assert (built / "results/mars/gale" / png).stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_mosaic_is_a_valid_cog_in_the_mars_crs_with_a_footprint(built: Path) -> None:
+    """What GIS tools need: rio cogeo validates it, `rio info` names the Mars datum, a lon/lat footprint."""
+    from rio_cogeo.cogeo import cog_validate
+
+    tif = built / "results/mars/gale/terraformed.tif"
+    valid, errors, warnings = cog_validate(str(tif), strict=True)
+    assert valid, (errors, warnings)
+    info = json.loads(
+        subprocess.run(
+            [str(BIN / "rio"), "info", str(tif)], check=True, capture_output=True, text=True
+        ).stdout
+    )
+    assert "Mars" in info["crs"] and "Azimuthal" in info["crs"], info["crs"]
+    with rasterio.open(tif) as src:
+        assert src.overviews(1), "a COG carries overviews"
+    footprint = json.loads((built / "results/mars/gale/terraformed.geojson").read_text())
+    feature = footprint["features"][0]
+    assert "Mars" in feature["properties"]["crs_name"]
+    lons, lats = np.array(feature["geometry"]["coordinates"][0]).T
+    assert lons.min() < 137.8 < lons.max() and lats.min() < -5.4 < lats.max()
     metrics = json.loads((built / "results/eval/terrain/metrics.json").read_text())
     methods = metrics["regions"]["sierra"]["methods"]
     assert {"pix2pix", "baseline", "lookup", "constant"} <= set(methods)

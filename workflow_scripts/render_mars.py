@@ -21,4 +21,5 @@ with log_to(snakemake.log[0]):
         out_tif=o.tif,
         out_quicklook=o.quicklook,
         out_side_by_side=o.side_by_side,
+        out_footprint=o.footprint,
     )

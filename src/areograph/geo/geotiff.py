@@ -1,7 +1,9 @@
 """Write a GeoTIFF the one way the project does: atomically, deflate-compressed, with an internal mask.
 
 Sources, the tiler and the renderers all deliver rasters whose invalid pixels are flagged by an
-internal mask band (GDAL_TIFF_INTERNAL_MASK), so every reader can ask ``dataset_mask()``.
+internal mask band (GDAL_TIFF_INTERNAL_MASK), so every reader can ask ``dataset_mask()``. Products
+people open in GIS tools (the mosaics) are written as Cloud-Optimised GeoTIFFs (:func:`write_cog`):
+256 px tiles, overviews down to one tile, everything in the order a range request wants it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import rasterio
+import rasterio.shutil
+from rasterio.io import MemoryFile
 
 from areograph.atomic import atomic_path
 
@@ -29,18 +33,67 @@ def write_geotiff(
     ``valid`` (H, W) bool becomes the internal mask; ``tags`` the metadata; ``colorinterp`` the band
     interpretation when it lists one entry per band.
     """
-    count, height, width = data.shape
-    full = {"driver": "GTiff", "compress": "deflate"} | dict(profile)
-    full |= {"count": count, "height": height, "width": width, "dtype": data.dtype.name}
+    with atomic_path(path) as tmp, rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True):
+        _write(
+            tmp, data, {"driver": "GTiff", "compress": "deflate"} | dict(profile), valid, tags, colorinterp
+        )
+    return Path(path)
+
+
+# COG creation options: deflate with the predictor that suits the data type, 256 px blocks (the tile
+# size), averaged overviews until the smallest fits one block; the mask gets its own overviews.
+_COG_OPTIONS = {
+    "COMPRESS": "DEFLATE",
+    "BLOCKSIZE": 256,
+    "OVERVIEWS": "AUTO",
+    "OVERVIEW_RESAMPLING": "AVERAGE",
+}
+
+
+def write_cog(
+    path: Path,
+    data: np.ndarray,
+    profile: Mapping[str, Any],
+    valid: np.ndarray | None = None,
+    tags: Mapping[str, str] | None = None,
+    colorinterp: Sequence[Any] | None = None,
+) -> Path:
+    """:func:`write_geotiff`, as a Cloud-Optimised GeoTIFF with overviews (GDAL's COG driver).
+
+    The raster is assembled in memory as an ordinary tiled GeoTIFF with its mask, then GDAL's COG
+    driver copies it (building the overviews and the mask's overviews) to a temporary file that is
+    renamed into place.
+    """
+    base = {
+        k: v
+        for k, v in profile.items()
+        if k not in {"driver", "compress", "tiled", "blockxsize", "blockysize"}
+    }
+    predictor = 3 if np.issubdtype(data.dtype, np.floating) else 2
     with (
         atomic_path(path) as tmp,
         rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True),
-        rasterio.open(tmp, "w", **full) as dst,
+        MemoryFile(ext=".tif") as mem,
     ):
+        _write(mem.name, data, {"driver": "GTiff", "tiled": True, **base}, valid, tags, colorinterp)
+        rasterio.shutil.copy(mem.name, tmp, driver="COG", PREDICTOR=predictor, **_COG_OPTIONS)
+    return Path(path)
+
+
+def _write(
+    target: str | Path,
+    data: np.ndarray,
+    profile: Mapping[str, Any],
+    valid: np.ndarray | None,
+    tags: Mapping[str, str] | None,
+    colorinterp: Sequence[Any] | None,
+) -> None:
+    count, height, width = data.shape
+    full = dict(profile) | {"count": count, "height": height, "width": width, "dtype": data.dtype.name}
+    with rasterio.open(target, "w", **full) as dst:
         dst.write(data)
         if valid is not None:
             dst.write_mask(np.where(valid, 255, 0).astype(np.uint8))
         if colorinterp is not None and len(colorinterp) == count:
             dst.colorinterp = list(colorinterp)
         dst.update_tags(**dict(tags or {}))
-    return Path(path)

@@ -16,11 +16,14 @@ import rasterio
 import torch
 from matplotlib.colors import LightSource
 from PIL import Image
+from rasterio.enums import ColorInterp
 
 from areograph.atomic import atomic_path
 from areograph.data.conditioning import conditioning_stack, pixel_latitudes
 from areograph.data.elevation import mars_to_earth_elevation, scale_elevation
 from areograph.data.pairs import training_elevations
+from areograph.geo.footprint import footprint_path, write_footprint
+from areograph.geo.geotiff import write_cog
 from areograph.render.windows import predict_blended
 from areograph.training.checkpoint import load_generator, load_model_meta, model_scaling
 
@@ -82,8 +85,10 @@ def render_mars(
     out_tif: str | Path,
     out_quicklook: str | Path,
     out_side_by_side: str | Path,
+    out_footprint: str | Path | None = None,
 ) -> dict:
-    """Terraform one Mars region: GeoTIFF (Mars AEQD CRS), quicklook PNG and hillshade | terraformed PNG."""
+    """Terraform one Mars region: a COG in the Mars AEQD CRS with its lon/lat footprint (``out_footprint``,
+    default beside the COG), a quicklook PNG and a hillshade | terraformed PNG."""
     region_raster = Path(region_raster)
     elev, valid, profile = read_elevation(region_raster)
     filled = np.where(valid, elev, np.median(elev[valid]))
@@ -102,34 +107,22 @@ def render_mars(
     model = load_generator(Path(model_path))
     rgb = to_uint8(predict_blended(cond, generator_predictor(model), window_px, overlap_px, progress=True))
     rgb[~valid] = 0
-    out_profile = {
-        "driver": "GTiff",
-        "width": profile["width"],
-        "height": profile["height"],
-        "count": 3,
-        "dtype": "uint8",
-        "crs": profile["crs"],
-        "transform": profile["transform"],
-        "compress": "deflate",
-        "photometric": "RGB",
-        "tiled": True,
-        "blockxsize": 256,
-        "blockysize": 256,
-    }
-    with atomic_path(out_tif) as tmp, rasterio.open(tmp, "w", **out_profile) as dst:
-        dst.write(rgb.transpose(2, 0, 1))
-        dst.write_mask(np.where(valid, 255, 0).astype(np.uint8))
-        dst.update_tags(
-            AREOGRAPH_PRODUCT="terraformed Mars",
-            AREOGRAPH_MODEL=Path(model_path).name,
-            AREOGRAPH_MARS_RULE=mars_rule,
-            AREOGRAPH_SOURCE_DEM=region_raster.name,
-        )
-        dst.colorinterp = [
-            rasterio.enums.ColorInterp.red,
-            rasterio.enums.ColorInterp.green,
-            rasterio.enums.ColorInterp.blue,
-        ]
+    write_cog(
+        Path(out_tif),
+        rgb.transpose(2, 0, 1),
+        {"crs": profile["crs"], "transform": profile["transform"], "photometric": "RGB"},
+        valid=valid,
+        tags={
+            "AREOGRAPH_PRODUCT": "terraformed Mars",
+            "AREOGRAPH_MODEL": Path(model_path).name,
+            "AREOGRAPH_MARS_RULE": mars_rule,
+            "AREOGRAPH_SOURCE_DEM": region_raster.name,
+        },
+        colorinterp=[ColorInterp.red, ColorInterp.green, ColorInterp.blue],
+    )
+    write_footprint(
+        out_tif, out_footprint or footprint_path(out_tif), properties={"product": "terraformed Mars"}
+    )
     _save_png(rgb, Path(out_quicklook))
     gsd = abs(profile["transform"].a)
     side = np.concatenate(

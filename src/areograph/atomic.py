@@ -122,6 +122,12 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
             sidecar.unlink()
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_dir(final: str | Path) -> Iterator[Path]:
     """Yield a temporary folder beside ``final``; swap it into place if the block succeeds."""
@@ -129,6 +135,7 @@ def atomic_dir(final: str | Path) -> Iterator[Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(final)
     tmp = Path(tempfile.mkdtemp(prefix=_prefix(final), suffix=final.suffix, dir=final.parent))
+    tmp.chmod(0o777 & ~_umask())  # mkdtemp's private 0700 would outlive the swap; use what mkdir gives
     def swap() -> None:
         if final.exists():
             shutil.rmtree(final)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from tqdm import tqdm
 
 from areograph.atomic import atomic_dir, atomic_path
 from areograph.data.colour import AB_EDGES, ColourPatchDataset, pack_patches
@@ -173,6 +174,58 @@ def colourise_edrs(
             writer = csv.DictWriter(fh, fieldnames=["png", "edr", "caption"])
             writer.writeheader()
             writer.writerows(rows)
+    return written
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+def read_grey(path: str | Path, stretch_percentiles: Sequence[float] = (0.5, 99.5)) -> np.ndarray:
+    """(H, W) grey levels in [0, 1] of a PDS EDR (.IMG, robust stretch) or an ordinary image file."""
+    path = Path(path)
+    if path.suffix.lower() == ".img":
+        return read_edr(path, percentiles=tuple(stretch_percentiles))[0]
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise ValueError(f"{path}: not a PDS EDR (.IMG) or an image ({', '.join(IMAGE_SUFFIXES)})")
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+    except (OSError, SyntaxError) as exc:  # PIL's UnidentifiedImageError is an OSError
+        raise ValueError(f"{path}: unreadable image ({exc})") from exc
+
+
+def colourise_files(
+    files: Sequence[str | Path],
+    model_path: str | Path,
+    out_dir: str | Path,
+    window_px: int | None = None,
+    overlap_px: int | None = None,
+    stretch_percentiles: Sequence[float] = (0.5, 99.5),
+    chroma_side_px: int | None = None,
+    progress: bool = False,
+) -> list[Path]:
+    """Colourise any EDRs or greyscale images into ``out_dir/<stem>_colour.png`` (as colourise_edrs does).
+
+    Every input is read before anything is written, so one bad file is a named error and no output.
+    """
+    model, patch_px, max_side_px = load_colouriser(model_path)
+    window_px, chroma_side_px = window_px or patch_px, chroma_side_px or max_side_px
+    if not files:
+        raise ValueError("no files to colourise")
+    greys = {Path(f): read_grey(f, stretch_percentiles) for f in files}
+    names = [f"{path.stem}_colour.png" for path in greys]
+    if len(set(names)) != len(names):
+        raise ValueError("two inputs share a file name stem; colourise them into separate folders")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for (path, grey), name in tqdm(zip(greys.items(), names, strict=True), total=len(names), desc="colourise",
+                                   unit="image", disable=not progress):  # fmt: skip
+        rgb = colourise_l(model, grey_to_l_scaled(grey), window_px, overlap_px, chroma_side_px)
+        with atomic_path(out_dir / name) as tmp:
+            Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)).save(tmp, format="PNG")
+        written.append(out_dir / name)
+        log.info("colourised %s -> %s", path, out_dir / name)
     return written
 
 

@@ -7,6 +7,7 @@ and every step can be run and tested without Snakemake. Rendering Mars lives in 
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from areograph.config import tiles_shape
+from areograph.atomic import atomic_dir
+from areograph.config import region_source, tiles_shape
 from areograph.data.pairs import PairDataset, pack_pairs, training_elevations
 from areograph.geo.grid import RegionGrid, region_grid
-from areograph.geo.tiling import MAX_DROPPED_FRACTION, TileReport, tile_region
+from areograph.geo.tiling import MAX_DROPPED_FRACTION, REGION_NAME, TileReport, tile_region
 from areograph.models.specs import generator_specs
+from areograph.render.mosaic import render_mars
 from areograph.sources import get_source
 from areograph.training.trainer import TrainConfig, train
 
@@ -167,3 +170,48 @@ def train_terrain(
         "n_train_tiles": len(dataset),
     }
     return train(generator, discriminator, dataset, cfg, Path(out_dir), extra_meta=meta)
+
+
+# What one region rendered outside the workflow consists of (the files render_mars writes).
+REGION_PRODUCTS = {
+    "tif": "terraformed.tif",
+    "footprint": "terraformed.geojson",
+    "quicklook": "quicklook.png",
+    "side_by_side": "side_by_side.png",
+}
+
+
+def terraform_region(
+    region: Mapping[str, Any], config: Mapping[str, Any], weights: str | Path, out_dir: str | Path
+) -> dict[str, Path]:
+    """Fetch, tile and render one Mars region as the workflow does, into ``out_dir`` (all or nothing).
+
+    The same three package steps as the rules fetch_raster, tile_layer and render_mars, run in a
+    scratch folder; only the products land in ``out_dir``, swapped in whole when every step succeeded.
+    """
+    out_dir = Path(out_dir)
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in REGION_PRODUCTS.values()) \
+        if out_dir.is_dir() else []  # fmt: skip
+    if foreign:  # the folder is replaced whole: never one that holds anything else
+        raise ValueError(f"{out_dir}: holds other files ({', '.join(foreign[:3])}); choose an empty folder")
+    source = region_source(config, region, "mars_elevation")
+    render = config["render"]
+    with tempfile.TemporaryDirectory(prefix="areograph-") as scratch, atomic_dir(out_dir) as tmp:
+        raw = Path(scratch) / "raw.tif"
+        fetch_region_raster("mars_elevation", region, config["tiles"], source, raw)
+        tiles = Path(scratch) / "tiles"
+        tile_region_inputs(region, config["tiles"], {"elevation": raw}, {"elevation": tiles})
+        render_mars(
+            tiles / REGION_NAME,
+            weights,
+            earth_reference_m=None,  # the shipped model stores its own Earth distribution
+            elevation_range_m=None,
+            mars_rule=config["elevation"]["mars_rule"],
+            window_px=render["window_px"],
+            overlap_px=render["overlap_px"],
+            out_tif=tmp / REGION_PRODUCTS["tif"],
+            out_quicklook=tmp / REGION_PRODUCTS["quicklook"],
+            out_side_by_side=tmp / REGION_PRODUCTS["side_by_side"],
+            out_footprint=tmp / REGION_PRODUCTS["footprint"],
+        )
+    return {key: out_dir / name for key, name in REGION_PRODUCTS.items()}

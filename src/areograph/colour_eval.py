@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from areograph.atomic import atomic_path
-from areograph.colourise import colourise_l, load_colouriser
 from areograph.data.colour import HeldoutFrame, heldout_frames
 from areograph.images.lab import lab_scaled_to_rgb, rgb_to_lab_scaled
 from areograph.metrics import ciede2000, colourfulness_ratio, psnr, ssim
+from areograph.render.frames import colourise_l, load_colouriser
 
 log = logging.getLogger("areograph.colour_eval")
 
@@ -101,7 +101,7 @@ def evaluate_colour(
     """Score every model and both baselines on the held-out frames; one JSON, one example grid.
 
     ``window_px`` None = each model's own training patch size; frames larger than a model's training
-    frames are colourised at that model's scale (see colourise.colourise_l). The JSON carries the
+    frames are colourised at that model's scale (see render.frames.colourise_l). The JSON carries the
     summary table (overall and per group), each method's CIEDE2000 change against the mean colour,
     and per-frame records; ``models`` keeps the overall means under the names earlier versions used.
     """

@@ -31,8 +31,8 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 
+from areograph.artefacts.types import SourceError
 from areograph.atomic import atomic_dir
-from areograph.sources import SourceError
 
 log = logging.getLogger(__name__)
 

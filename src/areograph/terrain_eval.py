@@ -209,7 +209,8 @@ def region_side_by_side(
     from PIL import Image
 
     from areograph.data.conditioning import pixel_latitudes
-    from areograph.render.mosaic import generator_predictor, hillshade, read_elevation, to_uint8
+    from areograph.render.mosaic import hillshade, read_elevation, to_uint8
+    from areograph.render.predictor import generator_predictor
     from areograph.render.windows import predict_blended
 
     elev, valid, profile = read_elevation(Path(elevation_raster))

@@ -29,10 +29,11 @@ from rasterio.transform import Affine
 from rasterio.warp import reproject
 from rasterio.windows import Window, from_bounds
 
+from areograph.artefacts.types import GeoError
 from areograph.atomic import atomic_dir, atomic_path
 from areograph.geo.crs import crs_planet
 from areograph.geo.geotiff import write_geotiff
-from areograph.geo.grid import GeoError, RegionGrid, unwrap_lon
+from areograph.geo.grid import RegionGrid, unwrap_lon
 
 log = logging.getLogger("areograph.geo")
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from areograph.artefacts.collection import manifest_path
 from areograph.atomic import atomic_dir, atomic_path
 from areograph.data.colour import AB_EDGES, ColourPatchDataset, pack_patches
 from areograph.images.lab import grey_to_l_scaled
@@ -46,7 +47,7 @@ def pack_colour_patches(
 ) -> dict[str, Any]:
     """L / ab patches of the kept frames, split by sol."""
     kept_dir = Path(kept_dir)
-    summary = pack_patches(kept_dir, kept_dir / "MANIFEST.csv", Path(out_path), **patches)
+    summary = pack_patches(kept_dir, manifest_path(kept_dir), Path(out_path), **patches)
     log.info("colour patches: %s", summary)
     return summary
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from areograph.artefacts.model_dir import model_file
 from areograph.atomic import atomic_path
 from areograph.training.checkpoint import load_file, write_torch_file
 
@@ -178,11 +179,11 @@ def export_terrain(config_file: Path, out_dir: Path, max_mb: float = 30.0) -> di
     results = Path(cfg.get("results_dir", "results"))
     model = cfg["render"].get("model", "pix2pix")
     return export_model(
-        results / f"models/terrain_{model}/model.pt",
+        model_file(results / f"models/terrain_{model}"),
         results / "eval/terrain/metrics.json",
         results / f"benchmarks/train_terrain/{model}.tsv",
         results / f"logs/train_terrain/{model}.log",
-        Path(out_dir) / "model.pt",
+        model_file(out_dir),
         Path(out_dir) / "MODEL_CARD.md",
         Path(out_dir) / "metrics.json",
         model=model,

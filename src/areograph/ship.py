@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from areograph.artefacts.model_dir import model_file
+from areograph.artefacts.model_dir import MODEL_FILE, model_file
 from areograph.atomic import atomic_path
 from areograph.config import load_config
 from areograph.training.checkpoint import load_file, write_torch_file
@@ -338,7 +338,7 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("config", type=Path, help="the workflow config the model was trained with")
-    parser.add_argument("out_dir", type=Path, help="folder for model.pt, MODEL_CARD.md, metrics.json")
+    parser.add_argument("out_dir", type=Path, help=f"folder for {MODEL_FILE}, MODEL_CARD.md, metrics.json")
     parser.add_argument("--max-mb", type=float, default=30.0)
     args = parser.parse_args(argv)
     print(json.dumps(export_terrain(args.config, args.out_dir, args.max_mb)))

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("training",),
     ("render",),
     ("config",),
-    ("terrain_eval", "colour_eval"),
+    ("evaluation", "terrain_eval", "colour_eval"),
     ("terraform", "colourise", "ship", "rebaseline", "cli"),
 ]
 # File names of the on-disk contracts: each may be spelled in one src module only (artefacts/*).

@@ -56,5 +56,5 @@ train-terrain: $(STAMP)
 		--set-threads train_terrain=1 --configfile $(TERRAIN_CFG)
 
 ship-terrain: $(STAMP)
-	$(BIN)/python -m areograph.training.export $(TERRAIN_CFG) weights/terrain_pix2pix
+	$(BIN)/python -m areograph.ship $(TERRAIN_CFG) weights/terrain_pix2pix
 

@@ -1,4 +1,5 @@
 # Shared helpers for the rules: region lookups, target lists and input functions. No rules here.
+from areograph.artefacts.model_dir import MODEL_FILE, TRAINING_OUTPUTS
 from areograph.config import region_source, regions
 from areograph.workflow import export_src_path
 
@@ -34,14 +35,14 @@ def tiles_dirs(layer, names):
 
 def terrain_model_files():
     """The model file of every terrain model this config trains (all are evaluated)."""
-    return [f"{RESULTS}/models/terrain_{m}/model.pt" for m in TERRAIN_MODELS]
+    return [f"{RESULTS}/models/terrain_{m}/{MODEL_FILE}" for m in TERRAIN_MODELS]
 
 
 def render_model_file():
     """The generator the Mars mosaics are rendered with: the shipped weights, else render.model."""
     return (
         SHIPPED
-        or f"{RESULTS}/models/terrain_{config['render'].get('model', 'pix2pix')}/model.pt"
+        or f"{RESULTS}/models/terrain_{config['render'].get('model', 'pix2pix')}/{MODEL_FILE}"
     )
 
 
@@ -70,7 +71,7 @@ COLLECTIONS = {"colour": "rover_colour", "opportunity": "rover_grey"}
 
 def model_outputs(name):
     """Files every training rule writes into results/models/<name>/."""
-    return multiext(f"{RESULTS}/models/{name}/", "model.pt", "losses.csv", "losses.png")
+    return multiext(f"{RESULTS}/models/{name}/", *TRAINING_OUTPUTS)
 
 
 def rover_targets():

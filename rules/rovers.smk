@@ -16,9 +16,9 @@ wildcard_constraints:
 
 # Every colouriser the evaluation scores, by method name (variants and shipped weights included).
 COLOUR_MODELS = {
-    "colouriser": f"{RESULTS}/models/colouriser/model.pt",
-    "baseline": f"{RESULTS}/models/colour_baseline/model.pt",
-    **{v: f"{RESULTS}/models/colouriser_{v}/model.pt" for v in COMPARE},
+    "colouriser": f"{RESULTS}/models/colouriser/{MODEL_FILE}",
+    "baseline": f"{RESULTS}/models/colour_baseline/{MODEL_FILE}",
+    **{v: f"{RESULTS}/models/colouriser_{v}/{MODEL_FILE}" for v in COMPARE},
     **({"shipped": SHIPPED} if SHIPPED else {}),
 }
 # Which trained model ship_colouriser packages: "colouriser", "baseline" or a `compare` variant.
@@ -126,12 +126,7 @@ rule train_colouriser:
 
 use rule train_colouriser as train_colour_variant with:
     output:
-        multiext(
-            f"{RESULTS}/models/colouriser_{{variant}}/",
-            "model.pt",
-            "losses.csv",
-            "losses.png",
-        ),
+        model_outputs("colouriser_{variant}"),
     log:
         f"{RESULTS}/logs/train_colour_variant/{{variant}}.log",
     benchmark:
@@ -189,7 +184,7 @@ rule colourise_opportunity:
     """Colourise every Opportunity HazCam EDR at full resolution (blended windows, own L kept)."""
     input:
         edrs=f"{RESULTS}/raw/rovers/opportunity",
-        model=SHIPPED or f"{RESULTS}/models/colouriser/model.pt",
+        model=SHIPPED or f"{RESULTS}/models/colouriser/{MODEL_FILE}",
     output:
         directory(f"{RESULTS}/rovers/frames"),
     log:
@@ -241,7 +236,7 @@ rule ship_colouriser:
         model=COLOUR_MODELS[SHIP_METHOD],
         metrics=f"{RESULTS}/eval/colour/metrics.json",
     output:
-        model=f"{RESULTS}/ship/colouriser/model.pt",
+        model=f"{RESULTS}/ship/colouriser/{MODEL_FILE}",
         metrics=f"{RESULTS}/ship/colouriser/metrics.json",
         card=f"{RESULTS}/ship/colouriser/MODEL_CARD.md",
     log:

@@ -164,3 +164,10 @@ def test_sizes_that_would_fail_after_fetching_or_training_are_rejected_up_front(
 ) -> None:
     edit(config)
     assert expected in rejected(config)
+
+
+def test_unknown_adapter_is_named_with_the_known_ones(config: dict) -> None:
+    """The adapter names live in sources.ADAPTERS only; the config check reads them from there."""
+    config["sources"]["earth_imagery"] = {"adapter": "nope"}
+    msg = rejected(config)
+    assert "sources.earth_imagery.adapter: value 'nope' is not one of" in msg and "'sample'" in msg

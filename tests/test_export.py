@@ -9,8 +9,8 @@ import torch
 
 from areograph.config import load_config
 from areograph.models.init import build_model, init_weights
+from areograph.ship import export_fp16
 from areograph.training.checkpoint import load_generator, load_model_meta, model_scaling, save_model
-from areograph.training.export import export_fp16
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = {"name": "unet", "kwargs": {"in_channels": 1, "out_channels": 3, "ngf": 4, "depth": 6, "dropout": 0.5}}

@@ -14,8 +14,9 @@ import rasterio
 from rasterio.enums import ColorInterp
 from rasterio.transform import Affine
 
+from areograph.artefacts.types import GeoError
 from areograph.geo.crs import geographic_crs
-from areograph.geo.grid import GeoError, RegionGrid, region_grid, unwrap_lon
+from areograph.geo.grid import RegionGrid, region_grid, unwrap_lon
 from areograph.geo.tiling import cut_tiles, reproject_to_grid, tile_region
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"

@@ -22,7 +22,7 @@ from areograph.sources.earthengine import (
     MAX_REQUEST_BYTES,
     EarthEngineSource,
     plan_chunks,
-    plan_grid,
+    plan_native_grid,
 )
 from areograph.sources.ee_client import ENV_KEY, EarthEngineClient, resolve_credentials
 
@@ -122,7 +122,7 @@ def test_default_limits_give_4096_px_chunks():
 
 
 def test_grid_is_snapped_to_native_srtm_samples():
-    grid = plan_grid(BOX, STEP)
+    grid = plan_native_grid(BOX, STEP)
     centre0 = (grid.west + STEP / 2) / STEP
     assert centre0 == pytest.approx(round(centre0), abs=1e-6)
     assert grid.west <= BOX.west and grid.west + grid.width * STEP >= BOX.east

@@ -14,7 +14,7 @@ from PIL import Image
 from rasterio.io import MemoryFile
 
 from areograph.sources import BBox, SourceError, get_source
-from areograph.sources.eox import attribution, plan_grid, split_grid
+from areograph.sources.eox import attribution, plan_ground_grid, split_grid
 
 BOX = BBox(-120.0, 37.0, -119.5, 37.4)
 SERVER_MAX_PX = 64
@@ -97,7 +97,7 @@ def check_alignment(path, tolerance: float) -> np.ndarray:
 def test_mosaic_is_aligned_in_both_axis_orders(srv, tmp_path, version):
     out = fetch(srv, tmp_path, format="image/png", wms_version=version)
     check_alignment(out, tolerance=1)
-    grid = plan_grid(BOX, 200)
+    grid = plan_ground_grid(BOX, 200)
     n_blocks = len(split_grid(grid.width, grid.height, SERVER_MAX_PX))
     assert n_blocks >= 9
     assert srv.routes["/wms"].hits == n_blocks + 1  # plus the failed first try

@@ -11,7 +11,8 @@ import rasterio
 from rasterio.transform import Affine
 from test_geo_tiling import _holey_source
 
-from areograph.geo.grid import GeoError, region_grid
+from areograph.artefacts.types import GeoError
+from areograph.geo.grid import region_grid
 from areograph.geo.tiling import reproject_to_grid, tile_region
 
 

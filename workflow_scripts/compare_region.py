@@ -1,9 +1,8 @@
 """Snakemake adapter: one held-out region side by side (areograph.terrain_eval.region_side_by_side)."""
 
-from pathlib import Path
-
 import torch
 
+from areograph.artefacts.tileset import region_raster
 from areograph.logs import log_to
 from areograph.terrain_eval import region_side_by_side
 
@@ -11,8 +10,8 @@ with log_to(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     i, p = snakemake.input, snakemake.params
     region_side_by_side(
-        Path(i.elevation) / "region.tif",
-        Path(i.imagery) / "region.tif",
+        region_raster(i.elevation),
+        region_raster(i.imagery),
         i.packed,
         i.model,
         p.render["window_px"],

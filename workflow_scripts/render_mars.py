@@ -1,9 +1,8 @@
 """Snakemake adapter: terraform one Mars region (areograph.render.mosaic.render_mars_from_pack)."""
 
-from pathlib import Path
-
 import torch
 
+from areograph.artefacts.tileset import region_raster
 from areograph.logs import log_to
 from areograph.render.mosaic import render_mars_from_pack
 
@@ -12,7 +11,7 @@ with log_to(snakemake.log[0]):
     i, o, p = snakemake.input, snakemake.output, snakemake.params
     render_mars_from_pack(
         i.packed,
-        region_raster=Path(i.elevation) / "region.tif",
+        region_raster=region_raster(i.elevation),
         model_path=i.model,
         elevation_range_m=p.elevation["earth_range_m"],
         mars_rule=p.elevation["mars_rule"],

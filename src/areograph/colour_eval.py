@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from areograph.atomic import atomic_path
-from areograph.colourise import colourise_l, load_colouriser
 from areograph.data.colour import HeldoutFrame, heldout_frames
+from areograph.evaluation import pyplot, save_figure, write_metrics_json
 from areograph.images.lab import lab_scaled_to_rgb, rgb_to_lab_scaled
 from areograph.metrics import ciede2000, colourfulness_ratio, psnr, ssim
+from areograph.render.frames import colourise_l, load_colouriser
 
 log = logging.getLogger("areograph.colour_eval")
 
@@ -101,7 +101,7 @@ def evaluate_colour(
     """Score every model and both baselines on the held-out frames; one JSON, one example grid.
 
     ``window_px`` None = each model's own training patch size; frames larger than a model's training
-    frames are colourised at that model's scale (see colourise.colourise_l). The JSON carries the
+    frames are colourised at that model's scale (see render.frames.colourise_l). The JSON carries the
     summary table (overall and per group), each method's CIEDE2000 change against the mean colour,
     and per-frame records; ``models`` keeps the overall means under the names earlier versions used.
     """
@@ -145,8 +145,7 @@ def evaluate_colour(
         m = metrics["models"]
         beats = m["colouriser"]["ciede2000"] < m["mean_colour"]["ciede2000"]
         metrics["colouriser_beats_mean_colour_ciede2000"] = beats
-    with atomic_path(out_json) as tmp:
-        tmp.write_text(json.dumps(metrics, indent=1, allow_nan=True) + "\n")
+    write_metrics_json(out_json, metrics, indent=1)
     example_grid(examples, Path(out_png))
     log.info("colour metrics: %s", json.dumps(table["summary"]))
     return metrics
@@ -154,10 +153,7 @@ def evaluate_colour(
 
 def example_grid(examples: Sequence[tuple[str, np.ndarray, dict[str, np.ndarray]]], out_png: Path) -> None:
     """Rows of greyscale | truth | each method, labelled with the frame's class and sol."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     names = ["greyscale", "truth", *[n for n in examples[0][2] if n != "greyscale"]]
     fig, axes = plt.subplots(
@@ -172,6 +168,4 @@ def example_grid(examples: Sequence[tuple[str, np.ndarray, dict[str, np.ndarray]
         axes[r][0].text(-0.04, 0.5, label, transform=axes[r][0].transAxes, rotation=90,
                         ha="right", va="center", fontsize=7)  # fmt: skip
     fig.tight_layout()
-    with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, dpi=80)
-    plt.close(fig)
+    save_figure(fig, out_png)

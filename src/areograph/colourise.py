@@ -14,21 +14,19 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from tqdm import tqdm
 
+from areograph.artefacts.collection import manifest_path
 from areograph.atomic import atomic_dir, atomic_path
 from areograph.data.colour import AB_EDGES, ColourPatchDataset, pack_patches
-from areograph.images.lab import grey_to_l_scaled, lab_scaled_to_rgb
+from areograph.images.lab import grey_to_l_scaled
 from areograph.images.pds3 import list_frames, read_edr
 from areograph.images.quality import QualityThresholds, filter_collection
 from areograph.models.ab_bins import LAMBDA, TEMPERATURE, ab_bins_spec
 from areograph.models.specs import generator_specs
-from areograph.render.mosaic import generator_predictor
+from areograph.render.frames import colourise_l, load_colouriser
 from areograph.render.video import caption_frame, side_by_side, write_video
-from areograph.render.windows import predict_blended
-from areograph.training.checkpoint import load_file, load_generator
 from areograph.training.trainer import TrainConfig, train
 
 log = logging.getLogger("areograph.colourise")
@@ -50,7 +48,7 @@ def pack_colour_patches(
 ) -> dict[str, Any]:
     """L / ab patches of the kept frames, split by sol."""
     kept_dir = Path(kept_dir)
-    summary = pack_patches(kept_dir, kept_dir / "MANIFEST.csv", Path(out_path), **patches)
+    summary = pack_patches(kept_dir, manifest_path(kept_dir), Path(out_path), **patches)
     log.info("colour patches: %s", summary)
     return summary
 
@@ -99,45 +97,6 @@ def train_colour(
     meta = {"task": "colourise", "kind": kind, "loss": loss if kind != "baseline" else "mse",
             "patch_px": patch_px, "max_side_px": max_side_px, "sampling": dict(sampling or {})}  # fmt: skip
     return train(generator, discriminator, dataset, cfg, Path(out_dir), extra_meta=meta)
-
-
-def load_colouriser(path: str | Path) -> tuple[torch.nn.Module, int, int | None]:
-    """(generator in eval mode, its training patch size, its training frame long side or None)."""
-    meta = load_file(Path(path)).get("extra_meta", {})
-    max_side = meta.get("max_side_px")
-    side = None if max_side is None else int(max_side)
-    return load_generator(Path(path)), int(meta.get("patch_px", 64)), side
-
-
-def colourise_l(
-    model: torch.nn.Module,
-    lightness: np.ndarray,
-    window_px: int,
-    overlap_px: int | None,
-    chroma_side_px: int | None = None,
-) -> np.ndarray:
-    """RGB (H, W, 3) in [0, 1] from scaled L (1, H, W): predicted ab, the frame's own L.
-
-    ``overlap_px`` None = half the window: every pixel is then blended from about four windows, so
-    where neighbouring windows disagree on a colour the change is spread over half a window, not a band.
-
-    With ``chroma_side_px`` a larger frame's ab is predicted on its L downscaled (area) to that long
-    side and upsampled bilinearly: the window then sees objects at the scale the model learnt them
-    (a 1024 px HazCam frame at 256 px, like an MSL browse frame), while L, and so all detail, stays
-    at full resolution. Chroma carries little high-frequency detail, which is why this works.
-    """
-    height, width = lightness.shape[-2:]
-    scale = (chroma_side_px or max(height, width)) / max(height, width)
-    small = lightness
-    if scale < 1:
-        size = (max(1, round(height * scale)), max(1, round(width * scale)))
-        small = F.interpolate(torch.from_numpy(lightness[None]), size=size, mode="area")[0].numpy()
-    overlap_px = window_px // 2 if overlap_px is None else overlap_px
-    ab = predict_blended(small, generator_predictor(model), window_px, overlap_px, batch_size=16)
-    if scale < 1:
-        ab = F.interpolate(torch.from_numpy(ab[None]), size=(height, width), mode="bilinear",
-                           align_corners=False)[0].numpy()  # fmt: skip
-    return lab_scaled_to_rgb(lightness, ab)
 
 
 def colourise_edrs(

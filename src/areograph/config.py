@@ -63,13 +63,28 @@ def validate_config(config: Mapping[str, Any], source: str = "config") -> dict[s
 
 def _cross_checks(config: Mapping[str, Any]) -> list[str]:
     from areograph.data.conditioning import check_conditioning
-    from areograph.sources import COLLECTION_INPUTS, INPUT_PLANET, adapter_inputs, adapter_options_schema
+    from areograph.sources import (
+        ADAPTERS,
+        COLLECTION_INPUTS,
+        INPUT_PLANET,
+        adapter_inputs,
+        adapter_options_schema,
+    )
 
     problems: list[str] = []
+    sources = config["sources"]
+    specs = [(f"sources.{k}", s) for k, s in sources.items()] + [
+        (f"regions[{i}].sources.{k}", s)
+        for i, r in enumerate(config["regions"])
+        for k, s in r.get("sources", {}).items()
+    ]
+    unknown = [f"{where}.adapter: value {s['adapter']!r} is not one of {sorted(ADAPTERS)}"
+               for where, s in specs if s["adapter"] not in ADAPTERS]  # fmt: skip
+    if unknown:  # the checks below look adapters up by name
+        return unknown
     names = [r["name"] for r in config["regions"]]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"regions: region name {dup!r} is used more than once")
-    sources = config["sources"]
     for i, region in enumerate(config["regions"]):
         for key in (k for k, planet in INPUT_PLANET.items() if planet == region["planet"]):
             adapter = region_source(config, region, key)["adapter"]

@@ -10,7 +10,6 @@ a re-run skips it. After the last retry it raises :class:`DownloadError` naming 
 
 from __future__ import annotations
 
-import csv
 import email.utils
 import hashlib
 import json
@@ -31,8 +30,9 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 
+from areograph.artefacts.collection import write_manifest
+from areograph.artefacts.types import SourceError
 from areograph.atomic import atomic_dir
-from areograph.sources import SourceError
 
 log = logging.getLogger(__name__)
 
@@ -377,8 +377,5 @@ def publish_files(
     with atomic_dir(out_dir) as tmp:
         for f in files:
             link_or_copy(f, tmp / f.name)
-        with open(tmp / "MANIFEST.csv", "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(manifest_header)
-            writer.writerows(manifest_rows)
+        write_manifest(tmp, manifest_header, manifest_rows)
     return out_dir

@@ -1,28 +1,212 @@
-"""Package a trained colouriser for shipping: fp16 weights, its validation metrics, a model card.
+"""Ship a trained model: compact fp16 weights, its validation metrics and a model card beside them.
 
-The shipped file keeps the self-describing model format (spec + state dict + metadata, see
-training/checkpoint.py), so ``load_generator`` reads it like any ``model.pt``; only floating-point
-tensors are halved (fp16 halves the size; loading casts them back to float32, and colours change by
-far less than a CIEDE2000 unit). The model card is written from the run's own figures so it cannot
-drift from them.
+The one shipping module, for both products: the terrain generator (``make ship-terrain``,
+:func:`export_terrain`) and the rover colouriser (rule ``ship_colouriser``, :func:`ship_colouriser`).
+The shipped file keeps the self-describing layout of ``model.pt`` (spec, metadata, training config),
+so :func:`areograph.training.checkpoint.load_generator` reads it like any model; only floating-point
+weights are halved to fp16 (loading casts them back to the model's fp32). Bytes are reproducible
+(checkpoint.write_torch_file), so the same weights give the same file. Model cards are written from
+the run's own figures so they cannot drift from them.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from areograph.artefacts.model_dir import MODEL_FILE, model_file
 from areograph.atomic import atomic_path
-from areograph.training.checkpoint import load_file
-from areograph.training.export import wall_time_s, write_fp16
+from areograph.config import load_config
+from areograph.training.checkpoint import load_file, write_torch_file
 
 log = logging.getLogger("areograph.ship")
 
-MAX_BYTES = 10 * 1024 * 1024
-LICENCE = (
+
+def half_state(model_file: dict[str, Any]) -> dict[str, Any]:
+    """The model file with every floating-point tensor of the generator's state dict in fp16."""
+    state = {
+        k: v.half() if torch.is_floating_point(v) else v
+        for k, v in model_file["generator"]["state_dict"].items()
+    }
+    return {**model_file, "generator": {**model_file["generator"], "state_dict": state}}
+
+
+def write_fp16(model_file: dict[str, Any], out_path: Path, max_bytes: float, limit: str, source: Path) -> int:
+    """Write ``model_file`` with fp16 weights to ``out_path``; bytes written. Over ``max_bytes`` it is
+    an error naming ``source`` and the ``limit``, and nothing is written."""
+    shipped = half_state(model_file)
+    buf = io.BytesIO()
+    torch.save(shipped, buf)
+    if buf.tell() > max_bytes:
+        raise ValueError(f"{source}: fp16 weights are {buf.tell() / 1e6:.1f} MB, over the {limit} limit")
+    write_torch_file(Path(out_path), shipped)
+    return buf.tell()
+
+
+def export_fp16(model_path: Path, out_path: Path, max_mb: float) -> dict[str, Any]:
+    """Write ``model_path`` with fp16 weights to ``out_path``; error if it exceeds ``max_mb``."""
+    return _export(load_file(Path(model_path)), Path(model_path), Path(out_path), max_mb)
+
+
+def _export(payload: dict[str, Any], model_path: Path, out_path: Path, max_mb: float) -> dict[str, Any]:
+    n_bytes = write_fp16(payload, out_path, max_mb * 1e6, f"{max_mb} MB", model_path)
+    state = payload["generator"]["state_dict"]
+    n_params = sum(v.numel() for v in state.values() if torch.is_floating_point(v))
+    return {"size_mb": round(n_bytes / 1e6, 2), "parameters": n_params, "step": payload.get("step")}
+
+
+def wall_time_s(benchmark_tsv: Path) -> float | None:
+    """Seconds of the training job from its Snakemake benchmark file (None when absent)."""
+    path = Path(benchmark_tsv)
+    if not path.is_file():
+        return None
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return float(rows[-1]["s"]) if rows else None
+
+
+def training_device(log_path: Path) -> str:
+    """The device the trainer logged ("training on cpu (...)"), or "unknown"."""
+    path = Path(log_path)
+    text = path.read_text(errors="replace") if path.is_file() else ""
+    found = re.findall(r"training on (\S+) \(", text)
+    return found[-1] if found else "unknown"
+
+
+# --- terrain generator ---------------------------------------------------------------------------
+
+
+def _table(metrics: Mapping[str, Any], model: str) -> str:
+    cols = ["l1", "block_l1", "texture", "palette", "psnr", "ssim"]
+    lines = ["| region | method | " + " | ".join(cols) + " |", "|---" * (len(cols) + 2) + "|"]
+    for region, entry in metrics["regions"].items():
+        for method, scores in entry["methods"].items():
+            name = f"**{method}**" if method == model else method
+            lines.append(f"| {region} | {name} | " + " | ".join(f"{scores[c]:.4g}" for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def terrain_card(
+    title: str | None,
+    model: str,
+    export: Mapping[str, Any],
+    payload: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+    config_file: str,
+    device: str,
+    wall_s: float | None,
+    licence: str,
+    retrain: str,
+) -> str:
+    """Markdown card: data, config, steps, device, wall time, validation figures, licence."""
+    meta, train_cfg = dict(payload.get("extra_meta", {})), payload.get("train_config", {})
+    spec = payload["generator"]["spec"]
+    quant = meta.pop("earth_reference_quantiles_m", None)
+    inputs = " + ".join(meta.get("conditioning", ["elevation"]))
+    title = title or f"Terraforming generator: pix2pix U-Net, {inputs} -> Sentinel-2 RGB"
+    wall = "unknown" if wall_s is None else f"{wall_s / 60:.1f} min (the last run, resumed from a checkpoint)"
+    return f"""# {title}
+
+| | |
+|---|---|
+| model | `{spec["name"]}` {json.dumps(spec.get("kwargs", {}))} |
+| parameters | {export["parameters"]:,} (fp16 file: {export["size_mb"]} MB) |
+| trained with | `{config_file}`, terrain model `{model}`, {payload.get("step")} steps |
+| device, wall time | {device}, {wall} |
+| optimiser | {json.dumps(train_cfg)} |
+| inputs | {json.dumps(meta)}{"; plus 1001 Earth elevation quantiles (Mars quantile rule)" if quant else ""} |
+| licence | {licence} |
+
+Retrain: `{retrain}`
+
+## Validation: whole regions never trained on
+
+Training regions: {", ".join(metrics.get("train_regions", []))} ({metrics.get("n_train_tiles")} tiles).
+Lower is better for l1, block_l1 (1.6 km block means), texture (Laplacian-pyramid patch SWD x 1e3) and
+palette (CIELAB pixel SWD); higher for PSNR and SSIM.
+
+{_table(metrics, model)}
+"""
+
+
+def export_model(
+    model_path: Path,
+    metrics_json: Path,
+    benchmark_tsv: Path,
+    train_log: Path,
+    out_model: Path,
+    out_card: Path,
+    out_metrics: Path,
+    model: str,
+    title: str | None,
+    config_file: str,
+    licence: str,
+    retrain: str,
+    max_mb: float,
+) -> dict[str, Any]:
+    """fp16 weights + model card + validation metrics, as one shippable folder."""
+    payload = load_file(Path(model_path))
+    export = _export(payload, Path(model_path), Path(out_model), max_mb)
+    metrics = json.loads(Path(metrics_json).read_text())
+    card = terrain_card(
+        title,
+        model,
+        export,
+        payload,
+        metrics,
+        config_file,
+        training_device(Path(train_log)),
+        wall_time_s(Path(benchmark_tsv)),
+        licence,
+        retrain,
+    )
+    with atomic_path(out_card) as tmp:
+        tmp.write_text(card)
+    with atomic_path(out_metrics) as tmp:
+        tmp.write_text(json.dumps(metrics, indent=2) + "\n")
+    return export
+
+
+TERRAIN_LICENCE = (
+    "CC BY-NC-SA 4.0, inherited from the training imagery (Sentinel-2 cloudless - https://s2maps.eu by "
+    "EOX IT Services GmbH, contains modified Copernicus Sentinel data 2020); SRTM elevation public domain"
+)
+
+
+def export_terrain(config_file: Path, out_dir: Path, max_mb: float = 30.0) -> dict[str, Any]:
+    """Ship the ``render.model`` generator of a workflow config (after its training and evaluation ran)."""
+    cfg = load_config(config_file)
+    results = Path(cfg.get("results_dir", "results"))
+    model = cfg["render"].get("model", "pix2pix")
+    return export_model(
+        model_file(results / f"models/terrain_{model}"),
+        results / "eval/terrain/metrics.json",
+        results / f"benchmarks/train_terrain/{model}.tsv",
+        results / f"logs/train_terrain/{model}.log",
+        model_file(out_dir),
+        Path(out_dir) / "MODEL_CARD.md",
+        Path(out_dir) / "metrics.json",
+        model=model,
+        title=None,
+        config_file=str(config_file),
+        licence=TERRAIN_LICENCE,
+        retrain="make train-terrain && make ship-terrain",
+        max_mb=max_mb,
+    )
+
+
+# --- rover colouriser ----------------------------------------------------------------------------
+
+COLOURISER_MAX_BYTES = 10 * 1024 * 1024
+COLOURISER_LICENCE = (
     "Training images: NASA/JPL-Caltech/MSSS, public domain (Mars Science Laboratory Mastcam and MAHLI "
     "browse images, via Stanboli & Wagstaff, DOI 10.5281/zenodo.1049137). The weights carry the "
     "project's licence (LICENSE)."
@@ -54,7 +238,7 @@ def _row(name: str, figures: Mapping[str, Any]) -> str:
     )
 
 
-def model_card(
+def colouriser_card(
     meta: Mapping[str, Any],
     train_config: Mapping[str, Any],
     spec: Mapping[str, Any],
@@ -112,7 +296,7 @@ def model_card(
         "",
         "## Licence",
         "",
-        LICENCE,
+        COLOURISER_LICENCE,
         "",
     ]
     return "\n".join(lines)
@@ -134,11 +318,11 @@ def ship_colouriser(
     ``method`` is the shipped model's name in the metrics (``colouriser`` or a ``compare`` variant).
     """
     data = load_file(Path(model_path))
-    n_bytes = write_fp16(data, Path(out_model), MAX_BYTES, "10 MB", Path(model_path))
+    n_bytes = write_fp16(data, Path(out_model), COLOURISER_MAX_BYTES, "10 MB", Path(model_path))
     metrics = json.loads(Path(metrics_json).read_text())
     with atomic_path(out_metrics) as tmp:
         tmp.write_text(compact_metrics(metrics))
-    card = model_card(
+    card = colouriser_card(
         data["extra_meta"], data["train_config"], data["generator"]["spec"], metrics, source, rovers,
         wall_time_s(Path(benchmark_tsv)), n_bytes, method,
     )  # fmt: skip
@@ -146,3 +330,19 @@ def ship_colouriser(
         tmp.write_text(card)
     log.info("shipped %s (%.1f MB) with its model card", out_model, n_bytes / 1e6)
     return Path(out_model)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m areograph.ship CONFIG OUT_DIR``: fp16 weights, card and metrics."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("config", type=Path, help="the workflow config the model was trained with")
+    parser.add_argument("out_dir", type=Path, help=f"folder for {MODEL_FILE}, MODEL_CARD.md, metrics.json")
+    parser.add_argument("--max-mb", type=float, default=30.0)
+    args = parser.parse_args(argv)
+    print(json.dumps(export_terrain(args.config, args.out_dir, args.max_mb)))
+
+
+if __name__ == "__main__":
+    main()

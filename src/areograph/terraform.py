@@ -15,11 +15,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from areograph.artefacts.mosaic import MOSAIC_FILES, mosaic_files
+from areograph.artefacts.tileset import region_raster
 from areograph.atomic import atomic_dir
 from areograph.config import region_source, tiles_shape
 from areograph.data.pairs import PairDataset, pack_pairs, training_elevations
 from areograph.geo.grid import RegionGrid, region_grid
-from areograph.geo.tiling import MAX_DROPPED_FRACTION, REGION_NAME, TileReport, tile_region
+from areograph.geo.tiling import MAX_DROPPED_FRACTION, TileReport, tile_region
 from areograph.models.specs import generator_specs
 from areograph.render.mosaic import render_mars
 from areograph.sources import get_source
@@ -172,15 +174,6 @@ def train_terrain(
     return train(generator, discriminator, dataset, cfg, Path(out_dir), extra_meta=meta)
 
 
-# What one region rendered outside the workflow consists of (the files render_mars writes).
-REGION_PRODUCTS = {
-    "tif": "terraformed.tif",
-    "footprint": "terraformed.geojson",
-    "quicklook": "quicklook.png",
-    "side_by_side": "side_by_side.png",
-}
-
-
 def terraform_region(
     region: Mapping[str, Any], config: Mapping[str, Any], weights: str | Path, out_dir: str | Path
 ) -> dict[str, Path]:
@@ -190,28 +183,29 @@ def terraform_region(
     scratch folder; only the products land in ``out_dir``, swapped in whole when every step succeeded.
     """
     out_dir = Path(out_dir)
-    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in REGION_PRODUCTS.values()) \
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in MOSAIC_FILES.values()) \
         if out_dir.is_dir() else []  # fmt: skip
     if foreign:  # the folder is replaced whole: never one that holds anything else
         raise ValueError(f"{out_dir}: holds other files ({', '.join(foreign[:3])}); choose an empty folder")
     source = region_source(config, region, "mars_elevation")
     render = config["render"]
     with tempfile.TemporaryDirectory(prefix="areograph-") as scratch, atomic_dir(out_dir) as tmp:
+        products = mosaic_files(tmp)
         raw = Path(scratch) / "raw.tif"
         fetch_region_raster("mars_elevation", region, config["tiles"], source, raw)
         tiles = Path(scratch) / "tiles"
         tile_region_inputs(region, config["tiles"], {"elevation": raw}, {"elevation": tiles})
         render_mars(
-            tiles / REGION_NAME,
+            region_raster(tiles),
             weights,
             earth_reference_m=None,  # the shipped model stores its own Earth distribution
             elevation_range_m=None,
             mars_rule=config["elevation"]["mars_rule"],
             window_px=render["window_px"],
             overlap_px=render["overlap_px"],
-            out_tif=tmp / REGION_PRODUCTS["tif"],
-            out_quicklook=tmp / REGION_PRODUCTS["quicklook"],
-            out_side_by_side=tmp / REGION_PRODUCTS["side_by_side"],
-            out_footprint=tmp / REGION_PRODUCTS["footprint"],
+            out_tif=products["tif"],
+            out_quicklook=products["quicklook"],
+            out_side_by_side=products["side_by_side"],
+            out_footprint=products["footprint"],
         )
-    return {key: out_dir / name for key, name in REGION_PRODUCTS.items()}
+    return mosaic_files(out_dir)

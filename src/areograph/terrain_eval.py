@@ -27,6 +27,7 @@ from rasterio import open as rasterio_open
 from areograph.atomic import atomic_path
 from areograph.data.conditioning import conditioning_stack, latitudes_from_corners
 from areograph.data.elevation import scale_elevation
+from areograph.evaluation import pyplot, save_figure, write_metrics_json
 from areograph.metrics import ElevationColourLookup, l1, psnr, ssim, unit_rgb
 from areograph.texture import block_l1, palette_swd, texture_swd
 from areograph.training.checkpoint import load_generator, model_scaling
@@ -119,8 +120,7 @@ def evaluate_terrain(
                 (str(data["tile_id"][idx[k]]), elev[k], truth[k], {m: preds[m][k] for m in methods})
             )
     result["summary"] = summarise(result)
-    with atomic_path(out_json) as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
+    write_metrics_json(out_json, result)
     example_grid(examples[:n_examples] if len(examples) > n_examples else examples, Path(out_examples))
     metrics_plot(result, Path(out_plot))
     return result
@@ -141,10 +141,7 @@ def summarise(result: Mapping[str, Any], model: str | None = None) -> dict[str, 
 
 def example_grid(examples: list, out_png: Path) -> None:
     """Rows of validation tiles: elevation | real | every method."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     names = list(examples[0][3]) if examples else []
     cols = 2 + len(names)
@@ -163,17 +160,12 @@ def example_grid(examples: list, out_png: Path) -> None:
             ax.set_yticks([])
         axes[r][0].set_ylabel(tile_id, fontsize=7)
     fig.tight_layout()
-    with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, dpi=80)
-    plt.close(fig)
+    save_figure(fig, out_png)
 
 
 def metrics_plot(result: Mapping[str, Any], out_png: Path) -> None:
     """One panel per metric, bars per method, grouped by validation region."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     regions, methods = list(result["regions"]), result["methods"]
     metrics = ["l1", "block_l1", "texture", "palette", "psnr", "ssim"]
@@ -189,9 +181,7 @@ def metrics_plot(result: Mapping[str, Any], out_png: Path) -> None:
     axes[0][0].legend(fontsize=8)
     fig.suptitle("Terraforming on validation regions never trained on")
     fig.tight_layout()
-    with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, dpi=80)
-    plt.close(fig)
+    save_figure(fig, out_png)
 
 
 def region_side_by_side(
@@ -209,7 +199,8 @@ def region_side_by_side(
     from PIL import Image
 
     from areograph.data.conditioning import pixel_latitudes
-    from areograph.render.mosaic import generator_predictor, hillshade, read_elevation, to_uint8
+    from areograph.render.mosaic import hillshade, read_elevation, to_uint8
+    from areograph.render.predictor import generator_predictor
     from areograph.render.windows import predict_blended
 
     elev, valid, profile = read_elevation(Path(elevation_raster))

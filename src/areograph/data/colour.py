@@ -22,6 +22,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
+from areograph.artefacts.collection import read_manifest
 from areograph.atomic import atomic_path
 from areograph.data.augment import item_rng, paired_augment, split_key
 from areograph.images.lab import AB_SCALE, rgb_to_lab_scaled
@@ -73,16 +74,13 @@ class ManifestFrame:
     group: str = ""
 
 
-def _read_manifest(manifest: Path, kept_dir: Path) -> list[ManifestFrame]:
+def _manifest_frames(manifest: Path, kept_dir: Path) -> list[ManifestFrame]:
     """Every manifest row whose file exists; sol NO_SOL where absent or not a number.
 
     ``split``, ``class_name`` and ``class_group`` are read where the source provides them (the
     labelled MSL set does) and left empty otherwise.
     """
-    if not manifest.is_file():
-        raise FileNotFoundError(f"{manifest}: manifest not found")
-    with open(manifest, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    _, rows = read_manifest(manifest)
     frames = []
     for row in rows:
         name = (row.get("file") or "").strip()
@@ -172,7 +170,7 @@ def pack_patches(
     if patch_px < 8 or stride_px < 1 or max_side_px < patch_px:
         raise ValueError(f"need patch_px >= 8, stride_px >= 1, max_side_px >= patch_px; got "
                          f"{patch_px}, {stride_px}, {max_side_px}")  # fmt: skip
-    frames = _read_manifest(manifest, kept_dir)
+    frames = _manifest_frames(manifest, kept_dir)
     if split not in ("sol", "manifest"):
         raise ValueError(f"split must be 'sol' or 'manifest', got {split!r}")
     if split == "manifest":

@@ -21,6 +21,7 @@ import rasterio
 import torch
 from torch.utils.data import Dataset
 
+from areograph.artefacts.tileset import REGION_NAME, kept_positions
 from areograph.atomic import atomic_path
 from areograph.data.augment import item_rng, paired_augment, split_key
 from areograph.data.conditioning import (
@@ -31,7 +32,6 @@ from areograph.data.conditioning import (
     latitudes_from_corners,
 )
 from areograph.data.elevation import scale_elevation
-from areograph.geo.tiling import REGION_NAME
 
 logger = logging.getLogger("areograph.data")
 
@@ -70,19 +70,6 @@ def assign_splits(
             val_every,
         )
     return labels
-
-
-def _kept_positions(tile_dir: Path) -> dict[str, tuple[int, int]] | None:
-    """Row/col of the kept tiles from ``index.geojson``, or None when the folder has no index."""
-    index = tile_dir / "index.geojson"
-    if not index.exists():
-        return None
-    try:
-        features = json.loads(index.read_text())["features"]
-        props = [f["properties"] for f in features]
-        return {p["tile_id"]: (int(p["row"]), int(p["col"])) for p in props if p.get("kept", True)}
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{index}: not a tile index FeatureCollection ({exc})") from exc
 
 
 def _tile_files(tile_dir: Path) -> dict[str, Path]:
@@ -168,7 +155,7 @@ def pack_pairs(
         name = region["name"]
         elev_dir, img_dir = Path(elev_dir), Path(img_dir)
         elev_files, img_files = _tile_files(elev_dir), _tile_files(img_dir)
-        kept = _kept_positions(elev_dir)
+        kept = kept_positions(elev_dir)
         both = sorted(set(elev_files) & set(img_files))
         ids = [t for t in both if kept is None or t in kept]
         summary["unpaired"][name] = {

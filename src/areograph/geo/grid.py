@@ -18,14 +18,10 @@ import pyproj
 from rasterio.transform import Affine
 from rasterio.windows import Window
 
+from areograph.artefacts.types import BBox
 from areograph.geo.crs import check_planet, geographic_crs, local_aeqd_crs, planning_radius_m
-from areograph.sources import BBox
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-class GeoError(RuntimeError):
-    """A raster cannot be used for a region (unreadable, wrong planet, not covering it); names the file."""
 
 
 def haversine_m(lon1, lat1, lon2, lat2, radius_m: float) -> float | np.ndarray:

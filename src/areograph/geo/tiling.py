@@ -29,10 +29,12 @@ from rasterio.transform import Affine
 from rasterio.warp import reproject
 from rasterio.windows import Window, from_bounds
 
+from areograph.artefacts.tileset import INDEX_NAME, REGION_NAME
+from areograph.artefacts.types import GeoError
 from areograph.atomic import atomic_dir, atomic_path
 from areograph.geo.crs import crs_planet
 from areograph.geo.geotiff import write_geotiff
-from areograph.geo.grid import GeoError, RegionGrid, unwrap_lon
+from areograph.geo.grid import RegionGrid, unwrap_lon
 
 log = logging.getLogger("areograph.geo")
 
@@ -44,8 +46,6 @@ RESAMPLING: dict[str, Resampling] = {
     "average": Resampling.average,
     "lanczos": Resampling.lanczos,
 }
-INDEX_NAME = "index.geojson"
-REGION_NAME = "region.tif"
 # Default of tiles.max_dropped_fraction: a region may lose at most half its tiles to missing coverage.
 MAX_DROPPED_FRACTION = 0.5
 

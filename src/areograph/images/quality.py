@@ -29,11 +29,11 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 
+from areograph.artefacts.collection import MANIFEST_NAME, read_manifest, write_manifest
 from areograph.atomic import atomic_dir, atomic_path
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "MANIFEST.csv"
 REPORT_FIELDS = (
     "file", "bytes", "sha256", "width", "height", "grey_diff", "laplacian_var", "kept", "reason",
 )  # fmt: skip
@@ -144,17 +144,6 @@ def check_image(path: str | Path, thresholds: QualityThresholds) -> QualityResul
     return res
 
 
-def _read_manifest(path: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
-    """Header and rows by file name of a collection's MANIFEST.csv (empty if there is none)."""
-    if not path.is_file():
-        return ["file"], {}
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames or reader.fieldnames[0] != "file":
-            raise ValueError(f"{path}: a manifest's first column must be 'file', got {reader.fieldnames}")
-        return list(reader.fieldnames), {row["file"]: row for row in reader}
-
-
 def filter_collection(
     in_dir: str | Path, out_dir: str | Path, report_csv: str | Path, thresholds: QualityThresholds
 ) -> list[Path]:
@@ -167,8 +156,13 @@ def filter_collection(
     in_dir, out_dir, report_csv = Path(in_dir), Path(out_dir), Path(report_csv)
     if not in_dir.is_dir():
         raise FileNotFoundError(f"{in_dir}: collection folder not found")
-    header, manifest = _read_manifest(in_dir / MANIFEST)
-    files = sorted(p for p in in_dir.iterdir() if p.is_file() and p.name != MANIFEST and p.name[0] != ".")
+    header, manifest = ["file"], {}
+    if (in_dir / MANIFEST_NAME).is_file():
+        header, rows = read_manifest(in_dir / MANIFEST_NAME)
+        manifest = {row["file"]: row for row in rows}
+    files = sorted(
+        p for p in in_dir.iterdir() if p.is_file() and p.name != MANIFEST_NAME and p.name[0] != "."
+    )
     results: list[QualityResult] = []
     first_by_hash: dict[str, str] = {}
     for path in files:
@@ -180,17 +174,14 @@ def filter_collection(
         results.append(res)
     present = {p.name for p in files}
     results += [
-        QualityResult(file=name, bytes=0, reasons=["missing: listed in MANIFEST.csv but absent"])
+        QualityResult(file=name, bytes=0, reasons=[f"missing: listed in {MANIFEST_NAME} but absent"])
         for name in sorted(set(manifest) - present)
     ]
     kept = [r.file for r in results if r.kept]
     with atomic_dir(out_dir) as tmp:
         for name in kept:
             shutil.copy2(in_dir / name, tmp / name)
-        with open(tmp / MANIFEST, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=header)
-            writer.writeheader()
-            writer.writerows(manifest.get(name, {"file": name}) for name in kept)
+        write_manifest(tmp, header, [manifest.get(name, {"file": name}) for name in kept])
     with atomic_path(report_csv) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=REPORT_FIELDS)
         writer.writeheader()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-import torch
 from matplotlib.colors import LightSource
 from PIL import Image
 from rasterio.enums import ColorInterp
@@ -24,6 +23,7 @@ from areograph.data.elevation import mars_to_earth_elevation, scale_elevation
 from areograph.data.pairs import training_elevations
 from areograph.geo.footprint import footprint_path, write_footprint
 from areograph.geo.geotiff import write_cog
+from areograph.render.predictor import generator_predictor
 from areograph.render.windows import predict_blended
 from areograph.training.checkpoint import load_generator, load_model_meta, model_scaling
 
@@ -41,17 +41,6 @@ def read_elevation(path: Path) -> tuple[np.ndarray, np.ndarray, dict]:
     if not valid.any():
         raise ValueError(f"{path}: the region has no valid elevation")
     return elev, valid, profile
-
-
-def generator_predictor(model: torch.nn.Module):
-    """Wrap a generator as a numpy batch -> numpy batch function for window inference (eval mode)."""
-    model.eval()
-
-    def predict(batch: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return model(torch.from_numpy(batch).float()).clamp(-1, 1).numpy()
-
-    return predict
 
 
 def to_uint8(x: np.ndarray) -> np.ndarray:

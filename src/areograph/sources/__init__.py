@@ -18,9 +18,12 @@ from __future__ import annotations
 import importlib
 from abc import ABC
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
+
+from areograph.artefacts.types import BBox, SourceError
+
+__all__ = ["BBox", "Source", "SourceError", "get_source"]
 
 RASTER_INPUTS = ("earth_elevation", "earth_imagery", "mars_elevation")
 COLLECTION_INPUTS = ("rover_colour", "rover_grey")
@@ -39,24 +42,6 @@ ADAPTERS: dict[str, str] = {
     "mars_photos": "areograph.sources.nasa_raw:MarsPhotosSource",
     "msl_surface": "areograph.sources.msl_surface:MslSurfaceSource",
 }
-
-
-@dataclass(frozen=True)
-class BBox:
-    """A lon/lat box in degrees (east-positive longitudes, planetocentric latitudes)."""
-
-    west: float
-    south: float
-    east: float
-    north: float
-
-    def __post_init__(self) -> None:
-        if not (self.west < self.east and self.south < self.north):
-            raise ValueError(f"degenerate box {self}")
-
-
-class SourceError(RuntimeError):
-    """A source could not deliver; the message names the URL or file and the problem."""
 
 
 class Source(ABC):

@@ -21,12 +21,12 @@ import numpy as np
 import rasterio
 from affine import Affine
 
+from areograph.artefacts.types import BBox, PixelGrid, SourceError
 from areograph.atomic import atomic_path
 from areograph.download import POLICY_OPTIONS, DownloadItem, download_many, policy_from_options
 from areograph.geo.crs import EARTH_GEOGRAPHIC
-from areograph.sources import BBox, Source, SourceError
+from areograph.sources import Source
 from areograph.sources.ee_client import EarthEngineClient, UrlProvider, resolve_credentials
-from areograph.sources.eox import PixelGrid
 from areograph.sources.raster_window import centred_box
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class Chunk:
     height: int
 
 
-def plan_grid(box: BBox, step_deg: float) -> PixelGrid:
+def plan_native_grid(box: BBox, step_deg: float) -> PixelGrid:
     """A grid on the dataset's native spacing covering ``box``, pixel centres on multiples of the step.
 
     SRTM samples lie on whole arc-seconds, so pixel *edges* sit half a step off; snapping outwards
@@ -156,7 +156,7 @@ class EarthEngineSource(Source):
         default_band, default_step = DATASETS[asset]
         band = opts.get("band", default_band)
         box = centred_box(box)  # a config written in 0..360 longitudes asks for 240 E = 120 W
-        grid = plan_grid(box, float(opts.get("step_deg", default_step)))
+        grid = plan_native_grid(box, float(opts.get("step_deg", default_step)))
         chunks = plan_chunks(
             grid.width,
             grid.height,

@@ -13,20 +13,19 @@ import logging
 import math
 import shutil
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import rasterio
-from affine import Affine
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 
+from areograph.artefacts.types import BBox, PixelGrid, SourceError
 from areograph.atomic import atomic_path
 from areograph.download import POLICY_OPTIONS, DownloadItem, download_many, policy_from_options
 from areograph.geo.crs import EARTH_GEOGRAPHIC, EARTH_MEAN_RADIUS_M
-from areograph.sources import BBox, Source, SourceError
+from areograph.sources import Source
 
 log = logging.getLogger(__name__)
 
@@ -54,30 +53,7 @@ def licence(year: int) -> str:
     return "CC BY 4.0" if year == 2016 else "CC BY-NC-SA 4.0"
 
 
-@dataclass(frozen=True)
-class PixelGrid:
-    """A north-up lon/lat pixel grid: top-left corner, pixel steps in degrees, and size."""
-
-    west: float
-    north: float
-    dx: float
-    dy: float
-    width: int
-    height: int
-
-    @property
-    def transform(self) -> Affine:
-        """The grid's affine transform (pixel corner to lon/lat)."""
-        return Affine(self.dx, 0.0, self.west, 0.0, -self.dy, self.north)
-
-    def bounds(self, col: int, row: int, width: int, height: int) -> tuple[float, float, float, float]:
-        """(west, south, east, north) of a block of pixels."""
-        w = self.west + col * self.dx
-        n = self.north - row * self.dy
-        return w, n - height * self.dy, w + width * self.dx, n
-
-
-def plan_grid(box: BBox, resolution_m: float, radius_m: float = EARTH_MEAN_RADIUS_M) -> PixelGrid:
+def plan_ground_grid(box: BBox, resolution_m: float, radius_m: float = EARTH_MEAN_RADIUS_M) -> PixelGrid:
     """A grid covering ``box`` exactly with pixels about ``resolution_m`` on the ground.
 
     The latitude step is the arc of ``resolution_m``; the longitude step is stretched by 1/cos(mid
@@ -178,7 +154,7 @@ class EoxSource(Source):
         fmt = opts.get("format", "image/jpeg")
         version = opts.get("wms_version", "1.1.1")
         url = opts.get("url", DEFAULT_URL)
-        grid = plan_grid(box, float(opts.get("resolution_m", 200.0)))
+        grid = plan_ground_grid(box, float(opts.get("resolution_m", 200.0)))
         blocks = split_grid(grid.width, grid.height, int(opts.get("max_px", 4096)))
         log.info(
             "EOX %s: %dx%d px in %d GetMap request(s) from %s",

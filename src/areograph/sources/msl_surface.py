@@ -11,13 +11,13 @@ and per-group metrics use. Images NASA/JPL-Caltech/MSSS, public domain.
 
 from __future__ import annotations
 
-import csv
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from areograph.artefacts.collection import write_manifest
 from areograph.atomic import atomic_dir
 from areograph.sources import Source, SourceError
 
@@ -139,8 +139,5 @@ class MslSurfaceSource(Source):
         with atomic_dir(out_dir) as tmp:
             for f in frames:
                 shutil.copy2(root / "calibrated" / f.file, tmp / f.file)
-            with open(tmp / "MANIFEST.csv", "w", newline="") as fh:
-                writer = csv.writer(fh)
-                writer.writerow(MANIFEST_HEADER)
-                writer.writerows(f.manifest_row() for f in frames)
+            write_manifest(tmp, MANIFEST_HEADER, [f.manifest_row() for f in frames])
         return out_dir

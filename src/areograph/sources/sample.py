@@ -6,13 +6,13 @@ request; rover collections are copied with a MANIFEST.csv. See data/sample/READM
 
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 from typing import ClassVar
 
 import rasterio
 
+from areograph.artefacts.collection import manifest_path, write_manifest
 from areograph.atomic import atomic_dir, atomic_path
 from areograph.sources import BBox, Source, SourceError
 from areograph.sources.raster_window import RasterWindowError, read_box
@@ -87,12 +87,10 @@ class SampleSource(Source):
         with atomic_dir(out_dir) as tmp:
             for f in files:
                 shutil.copy2(f, tmp / f.name)
-            manifest = src_dir / "MANIFEST.csv"
+            manifest = manifest_path(src_dir)
             if manifest.is_file():
-                shutil.copy2(manifest, tmp / "MANIFEST.csv")
+                shutil.copy2(manifest, manifest_path(tmp))
             else:
-                with open(tmp / "MANIFEST.csv", "w", newline="") as fh:
-                    writer = csv.writer(fh)
-                    writer.writerow(["file", "origin"])
-                    writer.writerows([f.name, f"sample:{COLLECTION_DIRS[input_name]}"] for f in files)
+                origin = f"sample:{COLLECTION_DIRS[input_name]}"
+                write_manifest(tmp, ["file", "origin"], [[f.name, origin] for f in files])
         return out_dir

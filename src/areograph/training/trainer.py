@@ -38,6 +38,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
+from areograph.artefacts.model_dir import checkpoint_file, losses_files, model_file
 from areograph.models.init import build_model, init_weights
 from areograph.training.checkpoint import (
     build_from_entry,
@@ -339,12 +340,8 @@ def _train(
     rank: int,
     world: int,
 ) -> Path:
-    ckpt_path, csv_path, png_path = (
-        out_dir / "checkpoints/latest.pt",
-        out_dir / "losses.csv",
-        out_dir / "losses.png",
-    )
-    final = out_dir / "model.pt"
+    ckpt_path, (csv_path, png_path) = checkpoint_file(out_dir), losses_files(out_dir)
+    final = model_file(out_dir)
     _seed_all(cfg.seed)
     run = _Run(specs, cfg, device)
     _seed_all(cfg.seed + rank)  # ranks draw different dropout masks

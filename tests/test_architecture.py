@@ -1,0 +1,112 @@
+"""The house rules that keep the package layered: no upward import, one home per artefact file name.
+
+Both read the source with ``ast`` (every import, function-level ones included), so a new module that
+breaks the order or spells a contract's file name itself fails here, not in review.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "areograph"
+
+# Bottom to top; a module may import its own layer or any layer below (docs/architecture.md).
+LAYERS: list[tuple[str, ...]] = [
+    ("artefacts", "faults", "logs", "workflow"),
+    ("atomic",),
+    ("geo", "images", "metrics", "texture", "download"),
+    ("sources",),
+    ("data",),
+    ("models",),
+    ("training",),
+    ("render",),
+    ("config",),
+    ("evaluation", "terrain_eval", "colour_eval"),
+    ("terraform", "colourise", "ship", "rebaseline", "cli"),
+]
+# File names of the on-disk contracts: each may be spelled in one src module only (artefacts/*).
+ARTEFACT_NAMES = ("MANIFEST.csv", "region.tif", "index.geojson", "model.pt", "losses.csv", "losses.png",
+                  "checkpoints/latest.pt")  # fmt: skip
+
+
+def _layer(dotted: str) -> int | None:
+    """Layer of ``areograph.<top>...``; None for the package root and non-areograph names."""
+    parts = dotted.split(".")
+    if parts[0] != "areograph" or len(parts) < 2:
+        return None
+    for i, names in enumerate(LAYERS):
+        if parts[1] in names:
+            return i
+    raise AssertionError(f"areograph.{parts[1]} is in no layer: add it to LAYERS and docs/architecture.md")
+
+
+def _modules() -> list[tuple[str, Path]]:
+    out = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC.parent).with_suffix("")
+        out.append((".".join(p for p in rel.parts if p != "__init__"), path))
+    return out
+
+
+def _imports(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def _string_constants(path: Path) -> list[str]:
+    """String literals that are not docstrings (comments are not in the tree at all)."""
+    tree = ast.parse(path.read_text())
+    docs = {
+        id(n.body[0].value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)
+    }  # fmt: skip
+    return [
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
+    ]
+
+
+def upward_imports() -> list[str]:
+    found = []
+    for name, path in _modules():
+        own = _layer(name)
+        for target in _imports(path):
+            other = _layer(target)
+            if own is not None and other is not None and other > own:
+                found.append(f"{name} (layer {own}) imports {target} (layer {other})")
+    return found
+
+
+def test_every_module_has_a_layer():
+    for name, _ in _modules():
+        _layer(name)
+
+
+def test_no_import_runs_upward():
+    assert upward_imports() == []
+
+
+def test_layer_check_catches_an_upward_import(tmp_path, monkeypatch):
+    """The check itself can fail: a geo module importing the renderer is reported."""
+    fake = tmp_path / "areograph" / "geo"
+    fake.mkdir(parents=True)
+    (fake / "bad.py").write_text("def f():\n    from areograph.render.mosaic import to_uint8\n")
+    monkeypatch.setattr(__import__(__name__), "SRC", tmp_path / "areograph")
+    assert upward_imports() == ["areograph.geo.bad (layer 2) imports areograph.render.mosaic (layer 7)"]
+
+
+@pytest.mark.parametrize("file_name", ARTEFACT_NAMES)
+def test_artefact_file_name_has_one_home(file_name):
+    homes = [name for name, path in _modules() if any(file_name in s for s in _string_constants(path))]
+    assert len(homes) == 1 and homes[0].startswith("areograph.artefacts."), homes

@@ -14,7 +14,7 @@ MARS = [r["name"] for r in regions(config, "mars")]
 TERRAIN_MODELS = config["terrain_models"]
 # Shipped generator weights (render.weights): what the Mars mosaics are rendered with when set. They are
 # not re-evaluated here: their honest figures come from the held-out regions of their own config.
-SHIPPED = config["render"].get("weights")
+SHIPPED = config["render"].get("weights")  # rovers.smk has its own SHIPPED_COLOURISER
 
 
 wildcard_constraints:
@@ -51,6 +51,8 @@ def terrain_targets():
         f"{RESULTS}/eval/terrain/examples.png",
         f"{RESULTS}/eval/terrain/metrics.png",
         *expand(f"{RESULTS}/eval/terrain/regions/{{region}}.png", region=HELD_OUT),
+        f"{RESULTS}/eval/terrain/metrics.html",
+        *expand(f"{RESULTS}/viewer/{{region}}", region=MARS + HELD_OUT),
     ]
     for name in MARS:
         out += expand(
@@ -64,14 +66,22 @@ COLLECTIONS = {"colour": "rover_colour", "opportunity": "rover_grey"}
 
 
 def model_outputs(name):
-    """Files every training rule writes into results/models/<name>/."""
-    return multiext(f"{RESULTS}/models/{name}/", "model.pt", "losses.csv", "losses.png")
+    """Files every training rule writes into results/models/<name>/ (the loss curve goes in the report)."""
+    folder = f"{RESULTS}/models/{name}"
+    curve = report(
+        f"{folder}/losses.png",
+        caption="../report/losses.rst",
+        category="Training",
+        labels={"model": name, "figure": "losses"},
+    )
+    return [f"{folder}/model.pt", f"{folder}/losses.csv", curve]
 
 
 def rover_targets():
     return [
         f"{RESULTS}/rovers/quality_report.csv",
         f"{RESULTS}/eval/colour/metrics.json",
+        f"{RESULTS}/eval/colour/metrics.html",
         f"{RESULTS}/eval/colour/examples.png",
         f"{RESULTS}/rovers/opportunity_colour.mp4",
         f"{RESULTS}/rovers/opportunity_side_by_side.mp4",

@@ -72,6 +72,15 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def do_GET(self) -> None:
+        # Chromium asks every server for /favicon.ico and logs a console error on a 404; Snakemake's
+        # report declares no icon, so answer "no content" as a site without one would.
+        if self.path == "/favicon.ico":
+            self.send_response(204)
+            self.end_headers()
+            return
+        super().do_GET()
+
 
 @contextlib.contextmanager
 def serve(folder: Path) -> Iterator[str]:

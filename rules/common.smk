@@ -45,6 +45,22 @@ def render_model_file():
     )
 
 
+def viewer_inputs(wildcards):
+    """Mars: the terraformed mosaic over its elevation; Earth: elevation, real imagery and the model."""
+    region = wildcards.region
+    elevation = f"{RESULTS}/tiles/{region}/elevation"
+    if REGIONS[region]["planet"] == "mars":
+        return {
+            "elevation": elevation,
+            "mosaic": f"{RESULTS}/mars/{region}/terraformed.tif",
+        }
+    return {
+        "elevation": elevation,
+        "imagery": f"{RESULTS}/tiles/{region}/imagery",
+        "model": render_model_file(),
+    }
+
+
 def terrain_targets():
     out = [
         f"{RESULTS}/eval/terrain/metrics.json",

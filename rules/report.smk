@@ -1,23 +1,7 @@
 # What the report shows beyond the figures the other phases mark with report(): one map viewer per
 # Mars region and per held-out Earth region, and the metric JSON files as tables. `make report` builds
-# results/report.zip (a zip because the viewers are folders, see docs/report.md).
+# results/report.zip (a zip because the viewers are folders; README "Report and viewer").
 REPORT = "../report"
-
-
-def viewer_inputs(wildcards):
-    """Mars: the terraformed mosaic over its elevation; Earth: elevation, real imagery and the model."""
-    region = wildcards.region
-    elevation = f"{RESULTS}/tiles/{region}/elevation"
-    if REGIONS[region]["planet"] == "mars":
-        return {
-            "elevation": elevation,
-            "mosaic": f"{RESULTS}/mars/{region}/terraformed.tif",
-        }
-    return {
-        "elevation": elevation,
-        "imagery": f"{RESULTS}/tiles/{region}/imagery",
-        "model": render_model_file(),
-    }
 
 
 rule viewer:
@@ -62,10 +46,10 @@ rule metrics_table:
         ),
     log:
         f"{RESULTS}/logs/metrics_table/{{track}}.log",
-    conda:
-        "../envs/train.yaml"
     wildcard_constraints:
         track="terrain|colour",
+    conda:
+        "../envs/train.yaml"
     threads: 1
     resources:
         mem_mb=500,

@@ -5,7 +5,11 @@ ROVERS = config["rovers"]
 COMPARE = ROVERS.get("compare") or {}
 SHIPPED_COLOURISER = ROVERS["colouriser"].get("weights")
 # A relative weights path that is not there is the repository's own (so any --directory finds it).
-if SHIPPED_COLOURISER and not Path(SHIPPED_COLOURISER).is_absolute() and not Path(SHIPPED_COLOURISER).exists():
+if (
+    SHIPPED_COLOURISER
+    and not Path(SHIPPED_COLOURISER).is_absolute()
+    and not Path(SHIPPED_COLOURISER).exists()
+):
     SHIPPED_COLOURISER = str(Path(workflow.basedir) / SHIPPED_COLOURISER)
 
 

@@ -9,7 +9,7 @@ installing is allowed (CI=true or AREOGRAPH_INSTALL=1, as running as root), othe
         visit = open_page(browser, f"{base}/index.html", tmp_path / "shot.png")
         assert visit.problems == []
 
-Run as a script to take the README screenshot: ``python tests/browser.py FOLDER PAGE OUT.jpg``.
+Run as a script to take the README screenshot: ``python tests/browser.py FOLDER PAGE OUT.jpg [JS]``.
 """
 
 from __future__ import annotations
@@ -112,8 +112,10 @@ class Visit:
         return self.console_errors + self.failed_requests
 
 
-def open_page(browser: object, url: str, screenshot: Path, click: str | None = None) -> Visit:
-    """Load ``url`` until the network is idle (optionally click ``click`` first), then screenshot it.
+def open_page(
+    browser: object, url: str, screenshot: Path, click: str | None = None, script: str | None = None
+) -> Visit:
+    """Load ``url`` until the network is idle (then click ``click``, run the JS ``script``), screenshot it.
 
     Any console error, page error, failed request or HTTP status >= 400 is recorded.
     """
@@ -132,6 +134,9 @@ def open_page(browser: object, url: str, screenshot: Path, click: str | None = N
     page.goto(url, wait_until="networkidle")
     if click:
         page.click(click)
+        page.wait_for_load_state("networkidle")
+    if script:
+        page.evaluate(script)
         page.wait_for_load_state("networkidle")
     page.wait_for_timeout(300)  # Leaflet's tile fade-in
     page.screenshot(path=str(screenshot))
@@ -156,9 +161,10 @@ def assert_not_blank(screenshot: Path, min_std: float = 10.0, min_colours: int =
 
 if __name__ == "__main__":
     folder, page, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+    js = sys.argv[4] if len(sys.argv) > 4 else None
     with chromium() as b, serve(folder) as base:
         shot = out.with_suffix(".png")
-        found = open_page(b, f"{base}/{page}", shot)
+        found = open_page(b, f"{base}/{page}", shot, script=js)
         if found.problems:
             sys.exit("\n".join(found.problems))
         Image.open(shot).convert("RGB").save(out, quality=80, optimize=True)

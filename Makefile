@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: run test lint venv clean pull slurm-plugin train-terrain ship-terrain colouriser-weights
+.PHONY: run report test lint venv clean pull slurm-plugin train-terrain ship-terrain colouriser-weights
 
 venv: $(STAMP)
 
@@ -58,3 +58,11 @@ train-terrain: $(STAMP)
 ship-terrain: $(STAMP)
 	$(BIN)/python -m areograph.ship $(TERRAIN_CFG) weights/terrain_pix2pix
 
+
+# The run report (Snakemake's own): mosaics, side-by-sides, validation grids, loss curves, metric tables,
+# the Opportunity video and a map viewer per region. A zip, because the viewers are folders; it is also
+# unpacked into results/report/ (open results/report/report.html). See README "Report and viewer".
+report: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --configfile config.yaml
+	$(BIN)/snakemake --configfile config.yaml --report results/report.zip
+	rm -rf results/report && $(BIN)/python -m zipfile -e results/report.zip results/

@@ -18,6 +18,9 @@ from areograph.config import validate_config  # noqa: E402
 configfile: "config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 config = validate_config(config)
 
 
@@ -26,6 +29,7 @@ include: "rules/terrain.smk"
 include: "rules/train.smk"
 include: "rules/render.smk"
 include: "rules/rovers.smk"
+include: "rules/report.smk"
 
 
 localrules:

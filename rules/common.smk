@@ -1,5 +1,5 @@
 # Shared helpers for the rules: region lookups, target lists and input functions. No rules here.
-from areograph.artefacts.model_dir import MODEL_FILE, TRAINING_OUTPUTS
+from areograph.artefacts.model_dir import LOSSES_CSV, LOSSES_PNG, MODEL_FILE
 from areograph.config import region_source, regions
 from areograph.workflow import export_src_path
 
@@ -15,7 +15,7 @@ MARS = [r["name"] for r in regions(config, "mars")]
 TERRAIN_MODELS = config["terrain_models"]
 # Shipped generator weights (render.weights): what the Mars mosaics are rendered with when set. They are
 # not re-evaluated here: their honest figures come from the held-out regions of their own config.
-SHIPPED = config["render"].get("weights")
+SHIPPED = config["render"].get("weights")  # rovers.smk has its own SHIPPED_COLOURISER
 
 
 wildcard_constraints:
@@ -46,12 +46,30 @@ def render_model_file():
     )
 
 
+def viewer_inputs(wildcards):
+    """Mars: the terraformed mosaic over its elevation; Earth: elevation, real imagery and the model."""
+    region = wildcards.region
+    elevation = f"{RESULTS}/tiles/{region}/elevation"
+    if REGIONS[region]["planet"] == "mars":
+        return {
+            "elevation": elevation,
+            "mosaic": f"{RESULTS}/mars/{region}/terraformed.tif",
+        }
+    return {
+        "elevation": elevation,
+        "imagery": f"{RESULTS}/tiles/{region}/imagery",
+        "model": render_model_file(),
+    }
+
+
 def terrain_targets():
     out = [
         f"{RESULTS}/eval/terrain/metrics.json",
         f"{RESULTS}/eval/terrain/examples.png",
         f"{RESULTS}/eval/terrain/metrics.png",
         *expand(f"{RESULTS}/eval/terrain/regions/{{region}}.png", region=HELD_OUT),
+        f"{RESULTS}/eval/terrain/metrics.html",
+        *expand(f"{RESULTS}/viewer/{{region}}", region=MARS + HELD_OUT),
     ]
     for name in MARS:
         out += expand(
@@ -70,14 +88,22 @@ COLLECTIONS = {"colour": "rover_colour", "opportunity": "rover_grey"}
 
 
 def model_outputs(name):
-    """Files every training rule writes into results/models/<name>/."""
-    return multiext(f"{RESULTS}/models/{name}/", *TRAINING_OUTPUTS)
+    """Files every training rule writes into results/models/<name>/ (the loss curve goes in the report)."""
+    folder = f"{RESULTS}/models/{name}"
+    curve = report(
+        f"{folder}/{LOSSES_PNG}",
+        caption="../report/losses.rst",
+        category="Training",
+        labels={"model": name, "figure": "losses"},
+    )
+    return [f"{folder}/{MODEL_FILE}", f"{folder}/{LOSSES_CSV}", curve]
 
 
 def rover_targets():
     return [
         f"{RESULTS}/rovers/quality_report.csv",
         f"{RESULTS}/eval/colour/metrics.json",
+        f"{RESULTS}/eval/colour/metrics.html",
         f"{RESULTS}/eval/colour/examples.png",
         f"{RESULTS}/rovers/opportunity_colour.mp4",
         f"{RESULTS}/rovers/opportunity_side_by_side.mp4",

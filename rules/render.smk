@@ -10,8 +10,18 @@ rule render_mars:
     output:
         tif=f"{RESULTS}/mars/{{region}}/terraformed.tif",
         footprint=f"{RESULTS}/mars/{{region}}/terraformed.geojson",
-        quicklook=f"{RESULTS}/mars/{{region}}/quicklook.png",
-        side_by_side=f"{RESULTS}/mars/{{region}}/side_by_side.png",
+        quicklook=report(
+            f"{RESULTS}/mars/{{region}}/quicklook.png",
+            caption="../report/mars_quicklook.rst",
+            category="Terraformed Mars",
+            labels={"region": "{region}", "figure": "quicklook"},
+        ),
+        side_by_side=report(
+            f"{RESULTS}/mars/{{region}}/side_by_side.png",
+            caption="../report/mars_side_by_side.rst",
+            category="Terraformed Mars",
+            labels={"region": "{region}", "figure": "hillshade | terraformed"},
+        ),
     log:
         f"{RESULTS}/logs/render_mars/{{region}}.log",
     benchmark:

@@ -3,10 +3,14 @@
 # 5 FPS video, with the shipped weights when rovers.colouriser.weights is set.
 ROVERS = config["rovers"]
 COMPARE = ROVERS.get("compare") or {}
-SHIPPED = ROVERS["colouriser"].get("weights")
+SHIPPED_COLOURISER = ROVERS["colouriser"].get("weights")
 # A relative weights path that is not there is the repository's own (so any --directory finds it).
-if SHIPPED and not Path(SHIPPED).is_absolute() and not Path(SHIPPED).exists():
-    SHIPPED = str(Path(workflow.basedir) / SHIPPED)
+if (
+    SHIPPED_COLOURISER
+    and not Path(SHIPPED_COLOURISER).is_absolute()
+    and not Path(SHIPPED_COLOURISER).exists()
+):
+    SHIPPED_COLOURISER = str(Path(workflow.basedir) / SHIPPED_COLOURISER)
 
 
 wildcard_constraints:
@@ -19,7 +23,7 @@ COLOUR_MODELS = {
     "colouriser": f"{RESULTS}/models/colouriser/{MODEL_FILE}",
     "baseline": f"{RESULTS}/models/colour_baseline/{MODEL_FILE}",
     **{v: f"{RESULTS}/models/colouriser_{v}/{MODEL_FILE}" for v in COMPARE},
-    **({"shipped": SHIPPED} if SHIPPED else {}),
+    **({"shipped": SHIPPED_COLOURISER} if SHIPPED_COLOURISER else {}),
 }
 # Which trained model ship_colouriser packages: "colouriser", "baseline" or a `compare` variant.
 SHIP_METHOD = ROVERS.get("ship", "colouriser")
@@ -162,7 +166,12 @@ rule evaluate_colouriser:
         packed=f"{RESULTS}/datasets/colour_patches.npz",
     output:
         metrics=f"{RESULTS}/eval/colour/metrics.json",
-        examples=f"{RESULTS}/eval/colour/examples.png",
+        examples=report(
+            f"{RESULTS}/eval/colour/examples.png",
+            caption="../report/colour_examples.rst",
+            category="Rover colouriser",
+            labels={"figure": "held-out examples"},
+        ),
     log:
         f"{RESULTS}/logs/evaluate_colouriser.log",
     benchmark:
@@ -184,7 +193,7 @@ rule colourise_opportunity:
     """Colourise every Opportunity HazCam EDR at full resolution (blended windows, own L kept)."""
     input:
         edrs=f"{RESULTS}/raw/rovers/opportunity",
-        model=SHIPPED or f"{RESULTS}/models/colouriser/{MODEL_FILE}",
+        model=SHIPPED_COLOURISER or f"{RESULTS}/models/colouriser/{MODEL_FILE}",
     output:
         directory(f"{RESULTS}/rovers/frames"),
     log:
@@ -210,9 +219,24 @@ rule render_rover_video:
         frames=f"{RESULTS}/rovers/frames",
         edrs=f"{RESULTS}/raw/rovers/opportunity",
     output:
-        video=f"{RESULTS}/rovers/opportunity_colour.mp4",
-        side_by_side=f"{RESULTS}/rovers/opportunity_side_by_side.mp4",
-        still=f"{RESULTS}/rovers/still.png",
+        video=report(
+            f"{RESULTS}/rovers/opportunity_colour.mp4",
+            caption="../report/video.rst",
+            category="Rover colouriser",
+            labels={"figure": "Opportunity video"},
+        ),
+        side_by_side=report(
+            f"{RESULTS}/rovers/opportunity_side_by_side.mp4",
+            caption="../report/video.rst",
+            category="Rover colouriser",
+            labels={"figure": "Opportunity video, greyscale | colourised"},
+        ),
+        still=report(
+            f"{RESULTS}/rovers/still.png",
+            caption="../report/still.rst",
+            category="Rover colouriser",
+            labels={"figure": "still"},
+        ),
     log:
         f"{RESULTS}/logs/render_rover_video.log",
     benchmark:

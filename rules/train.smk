@@ -43,8 +43,18 @@ rule evaluate_terrain:
         models=terrain_model_files(),
     output:
         metrics=f"{RESULTS}/eval/terrain/metrics.json",
-        examples=f"{RESULTS}/eval/terrain/examples.png",
-        plot=f"{RESULTS}/eval/terrain/metrics.png",
+        examples=report(
+            f"{RESULTS}/eval/terrain/examples.png",
+            caption="../report/terrain_examples.rst",
+            category="Terrain validation",
+            labels={"region": "validation tiles", "figure": "examples"},
+        ),
+        plot=report(
+            f"{RESULTS}/eval/terrain/metrics.png",
+            caption="../report/terrain_metrics_plot.rst",
+            category="Metrics",
+            labels={"track": "terrain", "figure": "plot"},
+        ),
     log:
         f"{RESULTS}/logs/evaluate_terrain.log",
     benchmark:
@@ -71,7 +81,12 @@ rule compare_region:
         packed=f"{RESULTS}/datasets/terrain_pairs.npz",
         model=render_model_file(),
     output:
-        f"{RESULTS}/eval/terrain/regions/{{region}}.png",
+        report(
+            f"{RESULTS}/eval/terrain/regions/{{region}}.png",
+            caption="../report/held_out_region.rst",
+            category="Terrain validation",
+            labels={"region": "{region}", "figure": "held-out region"},
+        ),
     log:
         f"{RESULTS}/logs/compare_region/{{region}}.log",
     benchmark:

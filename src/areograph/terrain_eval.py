@@ -198,20 +198,13 @@ def region_side_by_side(
     from matplotlib import colormaps
     from PIL import Image
 
-    from areograph.data.conditioning import pixel_latitudes
-    from areograph.render.mosaic import hillshade, read_elevation, to_uint8
-    from areograph.render.predictor import generator_predictor
-    from areograph.render.windows import predict_blended
+    from areograph.render.mosaic import hillshade, predict_earth_region, read_elevation
 
     elev, valid, profile = read_elevation(Path(elevation_raster))
     with rasterio_open(imagery_raster) as ds:
         real = np.moveaxis(ds.read(), 0, -1)
-    scale, conditioning = model_scaling(Path(model_path), None)
     filled = np.where(valid, elev, np.median(elev[valid]))
-    lat = pixel_latitudes(profile["transform"], profile["crs"].to_wkt(), *elev.shape)
-    cond = conditioning_stack(scale_elevation(filled, *scale), lat, conditioning)
-    pred = predict_blended(cond, generator_predictor(load_generator(Path(model_path))), window_px, overlap_px)
-    model_rgb = to_uint8(pred)
+    model_rgb = predict_earth_region(elev, valid, profile, Path(model_path), window_px, overlap_px)
     with np.load(packed) as z:
         train = z["split"] == "train"
         lookup = ElevationColourLookup.fit(z["elevation"][train], z["imagery"][train])

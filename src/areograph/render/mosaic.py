@@ -56,6 +56,23 @@ def hillshade(elev: np.ndarray, valid: np.ndarray, gsd_m: float) -> np.ndarray:
     return np.repeat(grey[..., None], 3, axis=2)
 
 
+def predict_earth_region(
+    elev: np.ndarray, valid: np.ndarray, profile: dict, model_path: Path, window_px: int, overlap_px: int
+) -> np.ndarray:
+    """The generator over a whole Earth region (HxWx3 uint8): its metres need no Mars mapping.
+
+    The held-out side-by-side and the region's map viewer show this same picture.
+    """
+    scale, conditioning = model_scaling(Path(model_path), None)
+    filled = np.where(valid, elev, np.median(elev[valid]))
+    latitudes = None
+    if "latitude" in conditioning:
+        latitudes = pixel_latitudes(profile["transform"], profile["crs"].to_wkt(), *elev.shape)
+    cond = conditioning_stack(scale_elevation(filled, *scale), latitudes, conditioning)
+    model = load_generator(Path(model_path))
+    return to_uint8(predict_blended(cond, generator_predictor(model), window_px, overlap_px))
+
+
 def _save_png(rgb: np.ndarray, out: Path, max_px: int = QUICKLOOK_MAX_PX) -> None:
     img = Image.fromarray(rgb)
     img.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)

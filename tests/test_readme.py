@@ -1,0 +1,51 @@
+"""Every local link and picture in README.md and docs/*.md resolves (web links are not fetched)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from markdown_it import MarkdownIt
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def local_targets(markdown: str) -> list[str]:
+    """Link and image targets of a Markdown page (inline HTML <img src> too), without web links."""
+    targets = []
+    for token in MarkdownIt().parse(markdown):
+        for child in token.children or []:
+            if child.type == "link_open":
+                targets.append(str(child.attrs["href"]))
+            elif child.type == "image":
+                targets.append(str(child.attrs["src"]))
+            elif child.type == "html_inline":
+                targets += re.findall(r'src="([^"]+)"', child.content)
+        if token.type == "html_block":
+            targets += re.findall(r'src="([^"]+)"', token.content)
+    return [t for t in targets if not urlsplit(t).scheme and not t.startswith("#")]
+
+
+def test_the_parser_sees_links_and_pictures() -> None:
+    page = '![a](img/a.jpg) [b](b.md#x) [c](https://example.org) `[d](d.md)` <img src="e.png">\n'
+    assert local_targets(page) == ["img/a.jpg", "b.md#x", "e.png"]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_local_link_resolves(page: Path) -> None:
+    missing = []
+    for target in local_targets(page.read_text()):
+        path = (page.parent / unquote(urlsplit(target).path)).resolve()
+        if not path.exists():
+            missing.append(target)
+    assert not missing, f"{page.name}: broken local links {missing}"
+
+
+def test_readme_pictures_are_small_and_exist() -> None:
+    pictures = [t for t in local_targets((ROOT / "README.md").read_text()) if t.endswith((".jpg", ".png"))]
+    assert "docs/img/viewer_gale.jpg" in pictures
+    for pic in pictures:
+        assert (ROOT / pic).stat().st_size < 600_000, pic

@@ -8,7 +8,7 @@ overlapping windows blended with a smooth weight (render/windows.py): no tile se
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ from areograph.data.elevation import mars_to_earth_elevation, scale_elevation
 from areograph.data.pairs import training_elevations
 from areograph.render.windows import predict_blended
 from areograph.training.checkpoint import load_generator, load_model_meta, model_scaling
+from areograph.training.trainer import autocast_for
 
 log = logging.getLogger("areograph.render")
 
@@ -40,13 +41,21 @@ def read_elevation(path: Path) -> tuple[np.ndarray, np.ndarray, dict]:
     return elev, valid, profile
 
 
-def generator_predictor(model: torch.nn.Module):
-    """Wrap a generator as a numpy batch -> numpy batch function for window inference (eval mode)."""
+def generator_predictor(model: torch.nn.Module) -> Callable[[np.ndarray], np.ndarray]:
+    """Wrap a generator as a numpy batch -> numpy batch function for window inference (eval mode).
+
+    Batches run in inference mode on the model's device, channels_last (NHWC convolutions), with bf16
+    autocast on CUDA (as in training; fp32 on CPU, where bf16 changes the rendered colours).
+    """
     model.eval()
+    device = next(model.parameters()).device
+    model.to(memory_format=torch.channels_last)
 
     def predict(batch: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return model(torch.from_numpy(batch).float()).clamp(-1, 1).numpy()
+        x = torch.from_numpy(batch).float().to(device, memory_format=torch.channels_last)
+        with torch.inference_mode(), autocast_for(device):
+            out = model(x)
+        return out.float().clamp(-1, 1).contiguous().cpu().numpy()
 
     return predict
 
@@ -71,21 +80,16 @@ def _save_png(rgb: np.ndarray, out: Path, max_px: int = QUICKLOOK_MAX_PX) -> Non
         img.save(tmp)
 
 
-def render_mars(
-    region_raster: str | Path,
+def region_conditioning(
+    elev: np.ndarray,
+    valid: np.ndarray,
+    profile: dict,
     model_path: str | Path,
     earth_reference_m: np.ndarray | None,
     elevation_range_m: Sequence[float] | None,
     mars_rule: str,
-    window_px: int,
-    overlap_px: int,
-    out_tif: str | Path,
-    out_quicklook: str | Path,
-    out_side_by_side: str | Path,
-) -> dict:
-    """Terraform one Mars region: GeoTIFF (Mars AEQD CRS), quicklook PNG and hillshade | terraformed PNG."""
-    region_raster = Path(region_raster)
-    elev, valid, profile = read_elevation(region_raster)
+) -> np.ndarray:
+    """The generator input (C, H, W) for a Mars region: Mars heights mapped to Earth's, scaled as trained."""
     filled = np.where(valid, elev, np.median(elev[valid]))
     meta = load_model_meta(Path(model_path))
     elevation_range_m, conditioning = model_scaling(Path(model_path), elevation_range_m, meta)
@@ -99,8 +103,32 @@ def render_mars(
     if "latitude" in conditioning:
         latitudes = pixel_latitudes(profile["transform"], profile["crs"].to_wkt(), *elev.shape)
     cond = conditioning_stack(scale_elevation(mapped, *elevation_range_m), latitudes, conditioning)
+    return cond
+
+
+def render_mars(
+    region_raster: str | Path,
+    model_path: str | Path,
+    earth_reference_m: np.ndarray | None,
+    elevation_range_m: Sequence[float] | None,
+    mars_rule: str,
+    window_px: int,
+    overlap_px: int,
+    out_tif: str | Path,
+    out_quicklook: str | Path,
+    out_side_by_side: str | Path,
+    batch_size: int = 8,
+) -> dict:
+    """Terraform one Mars region: GeoTIFF (Mars AEQD CRS), quicklook PNG and hillshade | terraformed PNG."""
+    region_raster = Path(region_raster)
+    elev, valid, profile = read_elevation(region_raster)
+    cond = region_conditioning(
+        elev, valid, profile, model_path, earth_reference_m, elevation_range_m, mars_rule
+    )
     model = load_generator(Path(model_path))
-    rgb = to_uint8(predict_blended(cond, generator_predictor(model), window_px, overlap_px, progress=True))
+    predict = generator_predictor(model)
+    blended = predict_blended(cond, predict, window_px, overlap_px, batch_size, progress=True)
+    rgb = to_uint8(blended)
     rgb[~valid] = 0
     out_profile = {
         "driver": "GTiff",

@@ -105,3 +105,20 @@ def test_seam_ratio_sees_pasted_seams_and_not_blended_ones() -> None:
     assert seam_ratio(blended, *window_edges(256, 256, 32, 16)) < 1.5
     with pytest.raises(ValueError, match="window edge"):
         seam_ratio(image, [], [])
+
+
+def test_generator_predictor_matches_a_plain_forward() -> None:
+    """channels_last + inference mode are a speed-up only: the same numbers as the plain eval forward."""
+    import torch
+
+    from areograph.models.init import build_model, init_weights
+    from areograph.render.mosaic import generator_predictor
+
+    torch.manual_seed(0)
+    model = init_weights(build_model("unet", in_channels=1, out_channels=3, ngf=4, depth=5)).eval()
+    batch = np.random.default_rng(0).uniform(-1, 1, (3, 1, 32, 32)).astype(np.float32)
+    with torch.no_grad():
+        plain = model(torch.from_numpy(batch)).clamp(-1, 1).numpy()
+    out = generator_predictor(model)(batch)
+    assert out.shape == (3, 3, 32, 32) and out.flags.c_contiguous
+    np.testing.assert_allclose(out, plain, atol=1e-5)

@@ -60,7 +60,8 @@ REGRESSION_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor
     "mse": F.mse_loss,
 }
 # auto: bf16 autocast on CUDA, fp32 on CPU; bf16 on a CPU with native bf16 (AVX512-BF16 / AMX) is
-# ~1.4x faster at 256 px, ngf 64 (benchmarks/train_vs_reference.py) but changes numerics, so opt-in.
+# faster at 256 px, ngf 64 (benchmarks/train_vs_reference.py, README "Benchmarks") but changes
+# numerics, so it is opt-in.
 PRECISIONS = ("auto", "fp32", "bf16")
 PIX2PIX_TERMS = ("g_gan", "g_l1", "d_real", "d_fake")
 REGRESSION_TERMS = ("loss",)

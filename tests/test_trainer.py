@@ -319,3 +319,19 @@ def test_ddp_two_gloo_processes(tmp_path: Path) -> None:
     ckpt = load_file(out / "checkpoints" / "latest.pt")
     assert ckpt["world_size"] == 2 and len(ckpt["rng"]) == 2
     assert isinstance(load_generator(out / "model.pt"), UNetGenerator)
+
+
+def test_bf16_channels_last_is_applied_and_resumes_exactly(tmp_path: Path) -> None:
+    train(G_SPEC, D_SPEC, Pairs(), _cfg(), tmp_path / "fp32")
+    fp32 = _weights(tmp_path / "fp32" / "model.pt")["generator"]
+    bf16 = _cfg(precision="bf16", channels_last=True)
+    train(G_SPEC, D_SPEC, Pairs(), bf16, tmp_path / "once")
+    reference = _weights(tmp_path / "once" / "model.pt")
+    assert not _same(reference, {"generator": fp32})  # the autocast really ran
+    run = tmp_path / "resumed"
+    with pytest.raises(Interrupted):
+        train(G_SPEC, D_SPEC, InterruptedPairs(limit=1 + 4 * 2), bf16, run)
+    train(G_SPEC, D_SPEC, Pairs(), bf16, run)
+    assert _same(_weights(run / "model.pt"), reference)
+    with pytest.raises(ValueError, match="precision"):
+        _cfg(precision="fp16")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from areograph.render.windows import blend_weight, predict_blended
+from areograph.render.seams import seam_ratio
+from areograph.render.windows import blend_weight, predict_blended, window_edges
 
 
 def _identity(batch: np.ndarray) -> np.ndarray:
@@ -82,3 +83,42 @@ def test_batches_respect_batch_size_and_bad_outputs_are_rejected() -> None:
         predict_blended(image, lambda b: b[:, :, :8], window_px=16, overlap_px=8)
     with pytest.raises(ValueError, match="overlap_px < window_px"):
         predict_blended(image, predict, window_px=16, overlap_px=16)
+
+
+def test_window_edges_are_where_a_pasted_render_jumps() -> None:
+    image = np.zeros((1, 90, 70), dtype=np.float32)
+    pasted = predict_blended(image, _offset_model(1), window_px=32, overlap_px=0)
+    rows, cols = window_edges(90, 70, 32, 0)
+    jump_rows = [r + 1 for r in np.flatnonzero(np.abs(np.diff(pasted[0], axis=0)).max(axis=1) > 1e-4)]
+    jump_cols = [c + 1 for c in np.flatnonzero(np.abs(np.diff(pasted[0], axis=1)).max(axis=0) > 1e-4)]
+    assert rows == jump_rows and cols == jump_cols
+    assert window_edges(90, 70, 32, 8)[0] != rows  # overlapping windows end and start elsewhere
+
+
+def test_seam_ratio_sees_pasted_seams_and_not_blended_ones() -> None:
+    image = np.random.default_rng(0).normal(size=(3, 256, 256)).astype(np.float32)  # texture, no seams
+    rows, cols = window_edges(256, 256, 32, 0)
+    assert seam_ratio(image, rows, cols) == pytest.approx(1.0, abs=0.1)
+    pasted = predict_blended(image, _offset_model(2), window_px=32, overlap_px=0)
+    blended = predict_blended(image, _offset_model(2), window_px=32, overlap_px=16)
+    assert seam_ratio(pasted, rows, cols) > 5
+    assert seam_ratio(blended, *window_edges(256, 256, 32, 16)) < 1.5
+    with pytest.raises(ValueError, match="window edge"):
+        seam_ratio(image, [], [])
+
+
+def test_generator_predictor_matches_a_plain_forward() -> None:
+    """channels_last + inference mode are a speed-up only: the same numbers as the plain eval forward."""
+    import torch
+
+    from areograph.models.init import build_model, init_weights
+    from areograph.render.mosaic import generator_predictor
+
+    torch.manual_seed(0)
+    model = init_weights(build_model("unet", in_channels=1, out_channels=3, ngf=4, depth=5)).eval()
+    batch = np.random.default_rng(0).uniform(-1, 1, (3, 1, 32, 32)).astype(np.float32)
+    with torch.no_grad():
+        plain = model(torch.from_numpy(batch)).clamp(-1, 1).numpy()
+    out = generator_predictor(model)(batch)
+    assert out.shape == (3, 3, 32, 32) and out.flags.c_contiguous
+    np.testing.assert_allclose(out, plain, atol=1e-5)

@@ -17,6 +17,7 @@ with log_to(snakemake.log[0]):
         mars_rule=p.elevation["mars_rule"],
         window_px=p.render["window_px"],
         overlap_px=p.render["overlap_px"],
+        batch_size=p.render.get("batch_size", 8),
         out_tif=o.tif,
         out_quicklook=o.quicklook,
         out_side_by_side=o.side_by_side,

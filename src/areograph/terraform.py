@@ -203,6 +203,7 @@ def terraform_region(
             mars_rule=config["elevation"]["mars_rule"],
             window_px=render["window_px"],
             overlap_px=render["overlap_px"],
+            batch_size=render.get("batch_size", 8),
             out_tif=products["tif"],
             out_quicklook=products["quicklook"],
             out_side_by_side=products["side_by_side"],

@@ -80,23 +80,16 @@ def _save_png(rgb: np.ndarray, out: Path, max_px: int = QUICKLOOK_MAX_PX) -> Non
         img.save(tmp)
 
 
-def render_mars(
-    region_raster: str | Path,
+def region_conditioning(
+    elev: np.ndarray,
+    valid: np.ndarray,
+    profile: dict,
     model_path: str | Path,
     earth_reference_m: np.ndarray | None,
     elevation_range_m: Sequence[float] | None,
     mars_rule: str,
-    window_px: int,
-    overlap_px: int,
-    out_tif: str | Path,
-    out_quicklook: str | Path,
-    out_side_by_side: str | Path,
-    out_footprint: str | Path | None = None,
-) -> dict:
-    """Terraform one Mars region: a COG in the Mars AEQD CRS with its lon/lat footprint (``out_footprint``,
-    default beside the COG), a quicklook PNG and a hillshade | terraformed PNG."""
-    region_raster = Path(region_raster)
-    elev, valid, profile = read_elevation(region_raster)
+) -> np.ndarray:
+    """The generator input (C, H, W) for a Mars region: Mars heights mapped to Earth's, scaled as trained."""
     filled = np.where(valid, elev, np.median(elev[valid]))
     meta = load_model_meta(Path(model_path))
     elevation_range_m, conditioning = model_scaling(Path(model_path), elevation_range_m, meta)
@@ -110,8 +103,34 @@ def render_mars(
     if "latitude" in conditioning:
         latitudes = pixel_latitudes(profile["transform"], profile["crs"].to_wkt(), *elev.shape)
     cond = conditioning_stack(scale_elevation(mapped, *elevation_range_m), latitudes, conditioning)
+    return cond
+
+
+def render_mars(
+    region_raster: str | Path,
+    model_path: str | Path,
+    earth_reference_m: np.ndarray | None,
+    elevation_range_m: Sequence[float] | None,
+    mars_rule: str,
+    window_px: int,
+    overlap_px: int,
+    out_tif: str | Path,
+    out_quicklook: str | Path,
+    out_side_by_side: str | Path,
+    out_footprint: str | Path | None = None,
+    batch_size: int = 8,
+) -> dict:
+    """Terraform one Mars region: a COG in the Mars AEQD CRS with its lon/lat footprint (``out_footprint``,
+    default beside the COG), a quicklook PNG and a hillshade | terraformed PNG."""
+    region_raster = Path(region_raster)
+    elev, valid, profile = read_elevation(region_raster)
+    cond = region_conditioning(
+        elev, valid, profile, model_path, earth_reference_m, elevation_range_m, mars_rule
+    )
     model = load_generator(Path(model_path))
-    rgb = to_uint8(predict_blended(cond, generator_predictor(model), window_px, overlap_px, progress=True))
+    predict = generator_predictor(model)
+    blended = predict_blended(cond, predict, window_px, overlap_px, batch_size, progress=True)
+    rgb = to_uint8(blended)
     rgb[~valid] = 0
     write_cog(
         Path(out_tif),

@@ -36,6 +36,21 @@ def _grid(size: int, window_px: int, stride: int, margin: int) -> tuple[int, int
     return (padded - size) // 2, padded, [i * stride for i in range(count)]
 
 
+def window_edges(height: int, width: int, window_px: int, overlap_px: int) -> tuple[list[int], list[int]]:
+    """Rows and columns of an (H, W) result where a window of :func:`predict_blended` starts or ends.
+
+    A window edge at row ``r`` lies between result rows ``r - 1`` and ``r``; only edges strictly inside
+    the result are listed (the seam metric in render/seams.py looks for steps across them).
+    """
+    stride = window_px - overlap_px
+    out = []
+    for size in (height, width):
+        pad, _, starts = _grid(size, window_px, stride, overlap_px // 2)
+        edges = {s - pad for s in starts} | {s - pad + window_px for s in starts}
+        out.append(sorted(e for e in edges if 0 < e < size))
+    return out[0], out[1]
+
+
 def predict_blended(
     image: np.ndarray,
     predict: Callable[[np.ndarray], np.ndarray],

@@ -60,6 +60,10 @@ REGRESSION_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor
     "l1": F.l1_loss,
     "mse": F.mse_loss,
 }
+# auto: bf16 autocast on CUDA, fp32 on CPU; bf16 on a CPU with native bf16 (AVX512-BF16 / AMX) is
+# faster at 256 px, ngf 64 (benchmarks/train_vs_reference.py, README "Benchmarks") but changes
+# numerics, so it is opt-in.
+PRECISIONS = ("auto", "fp32", "bf16")
 PIX2PIX_TERMS = ("g_gan", "g_l1", "d_real", "d_fake")
 REGRESSION_TERMS = ("loss",)
 
@@ -80,6 +84,8 @@ class TrainConfig:
     mode: str = "pix2pix"
     regression_loss: str = "l1"
     num_workers: int = 0
+    precision: str = "auto"
+    channels_last: bool = False
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.checkpoint_every < 1 or self.num_workers < 0:
@@ -92,6 +98,8 @@ class TrainConfig:
             )
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if not 0.0 <= self.decay_start_fraction <= 1.0:
             raise ValueError(f"decay_start_fraction must lie in [0, 1], got {self.decay_start_fraction}")
 
@@ -105,11 +113,16 @@ def resolve_device(name: str) -> torch.device:
     return torch.device("cpu")
 
 
-def autocast_for(device: torch.device) -> contextlib.AbstractContextManager[Any]:
-    """bf16 autocast on CUDA (no loss scaling needed for bf16); full fp32 on CPU."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+def autocast_for(device: torch.device, precision: str = "auto") -> contextlib.AbstractContextManager[Any]:
+    """bf16 autocast (no loss scaling needed for bf16): on CUDA for "auto", anywhere for "bf16"; else fp32."""
+    if precision == "bf16" or (precision == "auto" and device.type == "cuda"):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+def memory_format(channels_last: bool) -> torch.memory_format:
+    """NHWC when asked: faster convolutions on tensor cores and oneDNN, same results up to rounding."""
+    return torch.channels_last if channels_last else torch.contiguous_format
 
 
 def _set_requires_grad(model: nn.Module, flag: bool) -> None:
@@ -230,7 +243,7 @@ class _Run:
         """Move to the device, build optimisers + schedulers and the (DDP-wrapped when world > 1) views."""
         cfg = self.cfg
         for net in self.nets.values():
-            net.to(self.device).train()
+            net.to(self.device, memory_format=memory_format(cfg.channels_last)).train()
         self.opts = {
             r: torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
             for r, n in self.nets.items()
@@ -256,10 +269,11 @@ class _Run:
 
     def step(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """One update; returns the vector [lr, *loss terms] (on the device, not synchronised)."""
-        cond = batch["cond"].to(self.device, non_blocking=True)
-        target = batch["target"].to(self.device, non_blocking=True)
+        fmt = memory_format(self.cfg.channels_last)
+        cond = batch["cond"].to(self.device, non_blocking=True, memory_format=fmt)
+        target = batch["target"].to(self.device, non_blocking=True, memory_format=fmt)
         lr = self.opts["generator"].param_groups[0]["lr"]
-        autocast = functools.partial(autocast_for, self.device)
+        autocast = functools.partial(autocast_for, self.device, self.cfg.precision)
         g, opt_g = self.wrapped["generator"], self.opts["generator"]
         if self.cfg.mode == "pix2pix":
             d, opt_d = self.wrapped["discriminator"], self.opts["discriminator"]
@@ -371,6 +385,7 @@ def _train(
         else WeightedStepSampler(weights, cfg.batch_size, cfg.seed, start, rank, world),
         num_workers=cfg.num_workers,
         pin_memory=device.type == "cuda",
+        persistent_workers=cfg.num_workers > 0,  # no worker restart cost at each checkpoint flush
         # A private generator: creating the iterator must not draw from the global RNG (exact resume).
         generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + start * 101 + rank),
     )

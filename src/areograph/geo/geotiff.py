@@ -6,12 +6,14 @@ internal mask band (GDAL_TIFF_INTERNAL_MASK), so every reader can ask ``dataset_
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import rasterio
+import rasterio.shutil
 
 from areograph.atomic import atomic_path
 
@@ -44,3 +46,31 @@ def write_geotiff(
             dst.colorinterp = list(colorinterp)
         dst.update_tags(**dict(tags or {}))
     return Path(path)
+
+
+def geotiff_to_cog(src_path: Path, path: Path, overview_resampling: str = "average") -> Path:
+    """Copy a tiled GeoTIFF (its mask included) to ``path`` as a Cloud-Optimised GeoTIFF, atomically.
+
+    GDAL's COG driver only creates by copy; it adds the overviews (so a viewer streams a planet at any
+    zoom) and orders header, overviews and tiles for HTTP range reads.
+    """
+    with atomic_path(path) as tmp:
+        rasterio.shutil.copy(
+            src_path, tmp, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=512,
+            OVERVIEW_RESAMPLING=overview_resampling.upper(), BIGTIFF="IF_SAFER",
+        )
+    return Path(path)
+
+
+def write_cog(
+    path: Path,
+    data: np.ndarray,
+    profile: Mapping[str, Any],
+    valid: np.ndarray | None = None,
+    tags: Mapping[str, str] | None = None,
+    colorinterp: Sequence[Any] | None = None,
+) -> Path:
+    """:func:`write_geotiff`, but the file at ``path`` is a Cloud-Optimised GeoTIFF with overviews."""
+    with tempfile.TemporaryDirectory(dir=Path(path).parent) as tmp:
+        staged = write_geotiff(Path(tmp) / "staged.tif", data, profile, valid, tags, colorinterp)
+        return geotiff_to_cog(staged, path)

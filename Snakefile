@@ -26,11 +26,13 @@ include: "rules/terrain.smk"
 include: "rules/train.smk"
 include: "rules/render.smk"
 include: "rules/rovers.smk"
+include: "rules/planet.smk"
 
 
 localrules:
     all,
     terrain,
+    planet,
     fetch_raster,
     fetch_collection,
 
@@ -45,3 +47,9 @@ rule terrain:
     """Only the terraforming product: validation metrics and pictures, Mars mosaics."""
     input:
         terrain_targets(),
+
+
+rule planet:
+    """Whole Mars: every planned region rendered and assembled into one global COG (planet.enabled)."""
+    input:
+        f"{RESULTS}/planet/terraformed_mars.tif",

@@ -1,5 +1,6 @@
 # Shared helpers for the rules: region lookups, target lists and input functions. No rules here.
 from areograph.config import region_source, regions
+from areograph.geo.planet import planet_plan
 from areograph.workflow import export_src_path
 
 RESULTS = config.get("results_dir", "results")
@@ -7,6 +8,11 @@ RESULTS = config.get("results_dir", "results")
 export_src_path(workflow.basedir)
 
 REGIONS = {r["name"]: r for r in config["regions"]}
+# Whole Mars: the planned regions join REGIONS (fetched, tiled and rendered by the same rules), but
+# only the planet target asks for them.
+PLANET = planet_plan(config)
+PLANET_REGIONS = [r["name"] for r in PLANET.regions] if PLANET else []
+REGIONS |= {r["name"]: r for r in PLANET.regions} if PLANET else {}
 EARTH = [r["name"] for r in regions(config, "earth")]
 # Whole Earth regions held out of training: each gets a side-by-side picture.
 HELD_OUT = [r["name"] for r in regions(config, "earth") if r["split"] == "val"]
@@ -79,5 +85,16 @@ def rover_targets():
     ]
 
 
+def planet_targets():
+    """The whole-Mars mosaic when planet.enabled (``snakemake planet``; also part of ``all``)."""
+    return [f"{RESULTS}/planet/terraformed_mars.tif"] if PLANET else []
+
+
+def planet_region_tifs(wildcards):
+    if not PLANET:
+        raise ValueError("the planet target needs planet.enabled: true in the config")
+    return expand(f"{RESULTS}/mars/{{region}}/terraformed.tif", region=PLANET_REGIONS)
+
+
 def all_targets():
-    return terrain_targets() + rover_targets()
+    return terrain_targets() + rover_targets() + planet_targets()

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import math
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pyproj
 import pytest
 import rasterio
+import yaml
 
+from areograph.config import ConfigError, validate_config
 from areograph.geo.crs import MARS_EQUIRECTANGULAR, geographic_crs, local_aeqd_crs, mean_radius_m
 from areograph.geo.planet import aeqd_scale_error, max_angular_radius, plan_planet
 from areograph.render.mosaic import render_mars
@@ -145,3 +151,36 @@ def test_gale_regions_assemble_into_a_seamless_equirectangular_cog(tmp_path: Pat
     ratio = energy[seam].mean() / energy[in_core].mean()
     # feathered over 3 km: 1.08; pasted with a 1 px feather the same regions give 1.74
     assert ratio < 1.2, f"gradient energy on region edges is {ratio:.2f} x the mean"
+
+
+def _dry_run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "snakemake"), "-n", "--cores", "1", "--quiet", "rules", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+
+
+def test_planet_target_plans_one_render_job_per_region() -> None:
+    run = _dry_run("--configfile", "configs/planet.yaml", "--", "planet")
+    assert run.returncode == 0, run.stderr
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", run.stdout, re.MULTILINE))
+    plan = plan_planet(0.01, 20_000.0, 256, 200)
+    assert int(jobs["render_mars"]) == len(
+        plan.regions
+    )  # the sample config has no other Mars region to render
+    assert jobs["assemble_planet"] == "1"
+
+
+def test_planet_target_without_planet_enabled_says_so() -> None:
+    run = _dry_run("--", "planet")
+    assert run.returncode != 0 and "planet.enabled: true" in run.stdout + run.stderr
+
+
+def test_planet_config_rejects_unknown_keys() -> None:
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config["planet"] = {"enabled": True, "overlap": 20}
+    with pytest.raises(ConfigError, match=r"planet: unknown key\(s\) \['overlap'\]"):
+        validate_config(config)

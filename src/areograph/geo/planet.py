@@ -16,10 +16,12 @@ The caps are centred on the poles, where a band's regions would have to be infin
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyproj
@@ -80,11 +82,16 @@ def _cell_fits(lon0: float, lat0: float, dlon: float, south: float, north: float
             south + t * (north - south),
         ]
     )
-    to_xy = pyproj.Transformer.from_crs(
+    x, y = _to_aeqd(float(lat0)).transform(lons - lon0, lats)
+    return bool(np.all(np.abs(x) <= limit_m) and np.all(np.abs(y) <= limit_m))
+
+
+@functools.lru_cache(maxsize=64)
+def _to_aeqd(lat0: float) -> pyproj.Transformer:
+    """lon/lat -> the AEQD centred on (0, lat0): one transformer per band, reused while counting."""
+    return pyproj.Transformer.from_crs(
         geographic_crs("mars"), local_aeqd_crs("mars", 0.0, lat0), always_xy=True
     )
-    x, y = to_xy.transform(lons - lon0, lats)
-    return bool(np.all(np.abs(x) <= limit_m) and np.all(np.abs(y) <= limit_m))
 
 
 def _band_count(lat0: float, south: float, north: float, limit_m: float, radius_m: float) -> int | None:
@@ -174,4 +181,19 @@ def lon_lat_overlap(cell: Sequence[float], extent: Sequence[float]) -> bool:
     shift = (west - cell[0] + 180.0) % 360.0 - 180.0  # extent's west relative to the cell's west
     return width >= 360.0 or any(
         s < width and s + (east - west) > 0 for s in (shift - 360, shift, shift + 360)
+    )
+
+
+def planet_plan(config: Mapping[str, Any]) -> PlanetPlan | None:
+    """The plan a validated config asks for (its ``planet`` and ``tiles`` sections), None when disabled."""
+    spec = config.get("planet") or {}
+    if not spec.get("enabled"):
+        return None
+    return plan_planet(
+        spec.get("distortion_max", 0.01),
+        spec.get("overlap_km", 20) * 1000.0,
+        config["tiles"]["size_px"],
+        config["tiles"]["gsd_m"],
+        tiles_max=spec.get("tiles_max"),
+        extent=spec.get("extent"),
     )

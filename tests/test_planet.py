@@ -17,9 +17,11 @@ import yaml
 
 from areograph.config import ConfigError, validate_config
 from areograph.geo.crs import MARS_EQUIRECTANGULAR, geographic_crs, local_aeqd_crs, mean_radius_m
+from areograph.geo.geotiff import write_geotiff
+from areograph.geo.grid import region_grid
 from areograph.geo.planet import aeqd_scale_error, max_angular_radius, plan_planet
 from areograph.render.mosaic import render_mars
-from areograph.render.planet import assemble_planet, outline
+from areograph.render.planet import assemble_planet, outline, region_footprint
 from areograph.terraform import fetch_region_raster, tile_region_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,3 +186,36 @@ def test_planet_config_rejects_unknown_keys() -> None:
     config["planet"] = {"enabled": True, "overlap": 20}
     with pytest.raises(ConfigError, match=r"planet: unknown key\(s\) \['overlap'\]"):
         validate_config(config)
+
+
+def test_polar_cap_grid_and_download_box_cover_the_pole() -> None:
+    plan = plan_planet(0.01, 20_000.0, 256, 200)
+    cap = next(r for r in plan.regions if r["name"] == "planet_north")
+    grid = region_grid(
+        cap["name"], "mars", cap["lon"], cap["lat"], cap["tiles_per_side"], cap["tiles_per_side"]
+    )
+    box = grid.download_box(2000)
+    assert (box.west, box.east, box.north) == (-180.0, 180.0, 90.0)
+    ring = np.array(grid.footprint_lonlat())
+    assert ring[:, 1].min() > box.south  # the cap's corners, its most equatorward points, are inside
+    assert ring[:, 1].min() < plan.cap_lat  # and it reaches the first band
+
+
+def test_polar_cap_assembles_into_the_top_rows_of_the_mosaic(tmp_path: Path) -> None:
+    grid = region_grid("planet_north", "mars", 0.0, 90.0, 4, 4, tile_px=64, gsd_m=2000)  # 512 km a side
+    rng = np.random.default_rng(0)
+    rgb = np.full((3, grid.height, grid.width), 120, np.uint8) + rng.integers(
+        0, 10, (3, grid.height, grid.width), dtype=np.uint8
+    )
+    profile = {"crs": rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()), "transform": grid.transform}
+    tif = write_geotiff(tmp_path / "cap.tif", rgb, profile, valid=np.ones(rgb.shape[1:], bool))
+    footprint = region_footprint(tif)
+    assert (footprint.west, footprint.east, footprint.north) == (-180.0, 180.0, 90.0)
+    out = tmp_path / "planet.tif"
+    summary = assemble_planet([tif], out, gsd_m=10_000.0, feather_m=20_000.0, block_px=256)
+    assert summary["width"] == round(2 * math.pi * mean_radius_m("mars") / 10_000.0)
+    with rasterio.open(out) as ds:
+        valid = ds.read_masks(1) > 0
+        top = ds.read(1)[0]
+    assert valid[0].all() and valid[:, 0].sum() == valid[:, -1].sum()  # the pole's row, every longitude
+    assert abs(float(top.mean()) - 124.5) < 6

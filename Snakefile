@@ -52,4 +52,4 @@ rule terrain:
 rule planet:
     """Whole Mars: every planned region rendered and assembled into one global COG (planet.enabled)."""
     input:
-        f"{RESULTS}/planet/terraformed_mars.tif",
+        PLANET_MOSAIC,

@@ -12,6 +12,7 @@ REGIONS = {r["name"]: r for r in config["regions"]}
 # only the planet target asks for them.
 PLANET = planet_plan(config)
 PLANET_REGIONS = [r["name"] for r in PLANET.regions] if PLANET else []
+PLANET_MOSAIC = f"{RESULTS}/mars/planet/terraformed_mars.tif"  # beside the regions (the DVC render stage)
 REGIONS |= {r["name"]: r for r in PLANET.regions} if PLANET else {}
 EARTH = [r["name"] for r in regions(config, "earth")]
 # Whole Earth regions held out of training: each gets a side-by-side picture.
@@ -87,7 +88,7 @@ def rover_targets():
 
 def planet_targets():
     """The whole-Mars mosaic when planet.enabled (``snakemake planet``; also part of ``all``)."""
-    return [f"{RESULTS}/planet/terraformed_mars.tif"] if PLANET else []
+    return [PLANET_MOSAIC] if PLANET else []
 
 
 def planet_region_tifs(wildcards):

@@ -6,7 +6,7 @@ rule assemble_planet:
     input:
         planet_region_tifs,
     output:
-        f"{RESULTS}/planet/terraformed_mars.tif",
+        PLANET_MOSAIC,
     log:
         f"{RESULTS}/logs/assemble_planet.log",
     benchmark:

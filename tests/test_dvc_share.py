@@ -156,6 +156,7 @@ def test_stage_outs_hold_every_output_and_deps_name_every_upstream_output(tmp_pa
     _copy_project(tmp_path)
     cfg = tiny_config()
     cfg["rovers"]["compare"] = {"l1": {"loss": "l1"}}  # puts train_colour_variant into the DAG
+    cfg["planet"] = {"enabled": True, "tiles_max": 2, "overlap_km": 2, "extent": [137.7, -5.5, 137.8, -5.4]}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     outs = stage_outputs(tmp_path / "dvc.yaml")
     jobs = [j for j in _dry_run_jobs(tmp_path) if j[0] != "all"]

@@ -124,7 +124,9 @@ def plan_planet(
     half = n_tiles * tile_m / 2
     limit = half - overlap_m
     if limit <= 0:
-        raise ValueError(f"overlap {overlap_m:.0f} m leaves nothing of a {2 * half:.0f} m region")
+        raise ValueError(
+            f"planet.overlap_km: {overlap_m / 1000:g} km leaves nothing of a {2 * half / 1000:g} km region"
+        )
     # A cap centred on a pole covers its inscribed circle less the overlap: |lat| >= cap_lat.
     cap_lat = POLE_LAT - math.degrees(limit / radius)
     bands = max(1, math.ceil(2 * cap_lat / math.degrees(2 * limit / radius)))

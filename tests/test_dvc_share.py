@@ -40,9 +40,10 @@ PROJECT_FILES = (
 )  # fmt: skip
 AWS_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN")
 # Rules outside the default DAG: one run only as an explicit target (packaging weights/colouriser/),
-# and the colouriser variants, which exist only when rovers.compare names some.
+# the colouriser variants, which exist only when rovers.compare names some, and the planet assembly,
+# which exists only when planet.enabled.
 EXPLICIT_TARGETS = {"ship_colouriser"}
-NOT_IN_DEFAULT_DAG = EXPLICIT_TARGETS | {"train_colour_variant"}
+NOT_IN_DEFAULT_DAG = EXPLICIT_TARGETS | {"train_colour_variant", "assemble_planet"}
 TERRAIN_TRAINING_AND_AFTER = {"train_terrain", "evaluate_terrain", "compare_region", "render_mars", "all"}
 
 

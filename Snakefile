@@ -30,11 +30,13 @@ include: "rules/train.smk"
 include: "rules/render.smk"
 include: "rules/rovers.smk"
 include: "rules/report.smk"
+include: "rules/planet.smk"
 
 
 localrules:
     all,
     terrain,
+    planet,
     fetch_raster,
     fetch_collection,
 
@@ -49,3 +51,9 @@ rule terrain:
     """Only the terraforming product: validation metrics and pictures, Mars mosaics."""
     input:
         terrain_targets(),
+
+
+rule planet:
+    """Whole Mars: every planned region rendered and assembled into one global COG (planet.enabled)."""
+    input:
+        PLANET_MOSAIC,

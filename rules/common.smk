@@ -1,6 +1,8 @@
 # Shared helpers for the rules: region lookups, target lists and input functions. No rules here.
+from areograph.artefacts.mosaic import MOSAIC_FILES
 from areograph.artefacts.model_dir import LOSSES_CSV, LOSSES_PNG, MODEL_FILE
 from areograph.config import region_source, regions
+from areograph.geo.planet import planet_plan
 from areograph.workflow import export_src_path
 
 RESULTS = config.get("results_dir", "results")
@@ -8,6 +10,12 @@ RESULTS = config.get("results_dir", "results")
 export_src_path(workflow.basedir)
 
 REGIONS = {r["name"]: r for r in config["regions"]}
+# Whole Mars: the planned regions join REGIONS (fetched, tiled and rendered by the same rules), but
+# only the planet target asks for them.
+PLANET = planet_plan(config)
+PLANET_REGIONS = [r["name"] for r in PLANET.regions] if PLANET else []
+PLANET_MOSAIC = f"{RESULTS}/mars/planet/terraformed_mars.tif"  # beside the regions (the DVC render stage)
+REGIONS |= {r["name"]: r for r in PLANET.regions} if PLANET else {}
 EARTH = [r["name"] for r in regions(config, "earth")]
 # Whole Earth regions held out of training: each gets a side-by-side picture.
 HELD_OUT = [r["name"] for r in regions(config, "earth") if r["split"] == "val"]
@@ -53,7 +61,7 @@ def viewer_inputs(wildcards):
     if REGIONS[region]["planet"] == "mars":
         return {
             "elevation": elevation,
-            "mosaic": f"{RESULTS}/mars/{region}/terraformed.tif",
+            "mosaic": f"{RESULTS}/mars/{region}/{MOSAIC_FILES['tif']}",
         }
     return {
         "elevation": elevation,
@@ -74,12 +82,7 @@ def terrain_targets():
     for name in MARS:
         out += expand(
             f"{RESULTS}/mars/{name}/{{f}}",
-            f=[
-                "terraformed.tif",
-                "terraformed.geojson",
-                "quicklook.png",
-                "side_by_side.png",
-            ],
+            f=list(MOSAIC_FILES.values()),
         )
     return out
 
@@ -111,5 +114,18 @@ def rover_targets():
     ]
 
 
+def planet_targets():
+    """The whole-Mars mosaic when planet.enabled (``snakemake planet``; also part of ``all``)."""
+    return [PLANET_MOSAIC] if PLANET else []
+
+
+def planet_region_tifs(wildcards):
+    if not PLANET:
+        raise ValueError("the planet target needs planet.enabled: true in the config")
+    return expand(
+        f"{RESULTS}/mars/{{region}}/{MOSAIC_FILES['tif']}", region=PLANET_REGIONS
+    )
+
+
 def all_targets():
-    return terrain_targets() + rover_targets()
+    return terrain_targets() + rover_targets() + planet_targets()

@@ -8,16 +8,16 @@ rule render_mars:
         model=render_model_file(),
         packed=f"{RESULTS}/datasets/terrain_pairs.npz",
     output:
-        tif=f"{RESULTS}/mars/{{region}}/terraformed.tif",
-        footprint=f"{RESULTS}/mars/{{region}}/terraformed.geojson",
+        tif=f"{RESULTS}/mars/{{region}}/{MOSAIC_FILES['tif']}",
+        footprint=f"{RESULTS}/mars/{{region}}/{MOSAIC_FILES['footprint']}",
         quicklook=report(
-            f"{RESULTS}/mars/{{region}}/quicklook.png",
+            f"{RESULTS}/mars/{{region}}/{MOSAIC_FILES['quicklook']}",
             caption="../report/mars_quicklook.rst",
             category="Terraformed Mars",
             labels={"region": "{region}", "figure": "quicklook"},
         ),
         side_by_side=report(
-            f"{RESULTS}/mars/{{region}}/side_by_side.png",
+            f"{RESULTS}/mars/{{region}}/{MOSAIC_FILES['side_by_side']}",
             caption="../report/mars_side_by_side.rst",
             category="Terraformed Mars",
             labels={"region": "{region}", "figure": "hillshade | terraformed"},

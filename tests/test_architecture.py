@@ -24,12 +24,13 @@ LAYERS: list[tuple[str, ...]] = [
     ("training",),
     ("render",),
     ("config",),
-    ("evaluation", "terrain_eval", "colour_eval"),
+    ("evaluation", "terrain_eval", "colour_eval", "metrics_table"),
     ("terraform", "colourise", "ship", "rebaseline", "cli"),
 ]
 # File names of the on-disk contracts: each may be spelled in one src module only (artefacts/*).
 ARTEFACT_NAMES = ("MANIFEST.csv", "region.tif", "index.geojson", "model.pt", "losses.csv", "losses.png",
-                  "checkpoints/latest.pt")  # fmt: skip
+                  "checkpoints/latest.pt", "terraformed.tif", "terraformed.geojson", "quicklook.png",
+                  "side_by_side.png")  # fmt: skip
 
 
 def _layer(dotted: str) -> int | None:

@@ -40,9 +40,10 @@ PROJECT_FILES = (
 )  # fmt: skip
 AWS_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN")
 # Rules outside the default DAG: one run only as an explicit target (packaging weights/colouriser/),
-# and the colouriser variants, which exist only when rovers.compare names some.
+# the colouriser variants, which exist only when rovers.compare names some, and the planet assembly,
+# which exists only when planet.enabled.
 EXPLICIT_TARGETS = {"ship_colouriser"}
-NOT_IN_DEFAULT_DAG = EXPLICIT_TARGETS | {"train_colour_variant"}
+NOT_IN_DEFAULT_DAG = EXPLICIT_TARGETS | {"train_colour_variant", "assemble_planet"}
 TERRAIN_TRAINING_AND_AFTER = {"train_terrain", "evaluate_terrain", "compare_region", "render_mars", "all"}
 
 
@@ -156,6 +157,7 @@ def test_stage_outs_hold_every_output_and_deps_name_every_upstream_output(tmp_pa
     _copy_project(tmp_path)
     cfg = tiny_config()
     cfg["rovers"]["compare"] = {"l1": {"loss": "l1"}}  # puts train_colour_variant into the DAG
+    cfg["planet"] = {"enabled": True, "tiles_max": 2, "overlap_km": 2, "extent": [137.7, -5.5, 137.8, -5.4]}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     outs = stage_outputs(tmp_path / "dvc.yaml")
     jobs = [j for j in _dry_run_jobs(tmp_path) if j[0] != "all"]

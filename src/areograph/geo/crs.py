@@ -19,6 +19,8 @@ PLANETS = ("earth", "mars")
 EARTH_GEOGRAPHIC: str = "EPSG:4326"
 MARS_GEOGRAPHIC: str = "IAU_2015:49900"
 MARS_RADIUS_M: float = 3_396_190.0
+# Mars 2015 sphere, equirectangular (plate carree, clon = 0), metres: the CRS of the global mosaic.
+MARS_EQUIRECTANGULAR: str = "IAU_2015:49910"
 EARTH_MEAN_RADIUS_M: float = 6_371_008.8  # IUGG mean radius R1 = (2a + b) / 3 of WGS84
 
 _WGS84_A = 6_378_137.0
@@ -59,8 +61,8 @@ def local_aeqd_crs(planet: str, lon0: float, lat0: float) -> pyproj.CRS:
     body it is on: transforms to and from the source CRS need no datum shift, and mixing planets fails.
     """
     base = geographic_crs(planet)
-    if not -90.0 < lat0 < 90.0:
-        raise ValueError(f"AEQD centre latitude {lat0} is not strictly between -90 and 90")
+    if not -90.0 <= lat0 <= 90.0:
+        raise ValueError(f"AEQD centre latitude {lat0} is not between -90 and 90")
     conversion = AzimuthalEquidistantConversion(
         latitude_natural_origin=lat0, longitude_natural_origin=normalize_lon(lon0)
     )

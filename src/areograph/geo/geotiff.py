@@ -43,6 +43,7 @@ def write_geotiff(
 # COG creation options: deflate with the predictor that suits the data type, 256 px blocks (the tile
 # size), averaged overviews until the smallest fits one block; the mask gets its own overviews.
 _COG_OPTIONS = {
+    "BIGTIFF": "IF_SAFER",
     "COMPRESS": "DEFLATE",
     "BLOCKSIZE": 256,
     "OVERVIEWS": "AUTO",
@@ -97,3 +98,16 @@ def _write(
         if colorinterp is not None and len(colorinterp) == count:
             dst.colorinterp = list(colorinterp)
         dst.update_tags(**dict(tags or {}))
+
+
+def geotiff_to_cog(src_path: Path, path: Path, overview_resampling: str = "average") -> Path:
+    """Copy a tiled GeoTIFF (its mask included) to ``path`` as a Cloud-Optimised GeoTIFF, atomically.
+
+    GDAL's COG driver only creates by copy; it adds the overviews (so a viewer streams a planet at any
+    zoom) and orders header, overviews and tiles for HTTP range reads. For rasters assembled on disk
+    block by block (the planet mosaic); :func:`write_cog` is the in-memory path.
+    """
+    options = _COG_OPTIONS | {"OVERVIEW_RESAMPLING": overview_resampling.upper()}
+    with atomic_path(path) as tmp:
+        rasterio.shutil.copy(src_path, tmp, driver="COG", **options)
+    return Path(path)

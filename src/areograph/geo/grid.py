@@ -76,6 +76,10 @@ def plan_download_box(
     if width_m <= 0 or height_m <= 0 or margin_m < 0:
         raise ValueError(f"region size {width_m} x {height_m} m and margin {margin_m} m must be positive")
     radius = planning_radius_m(planet)
+    if abs(lat) == 90:  # a polar cap: every longitude, down to the latitude of its corners
+        reach = math.degrees((math.hypot(width_m, height_m) / 2 + margin_m) / radius)
+        south, north = (-90.0, -90.0 + reach) if lat < 0 else (90.0 - reach, 90.0)
+        return BBox(west=lon - 180.0, south=south, east=lon + 180.0, north=north)
     hw, hh = width_m / 2, height_m / 2
     lats = [_aeqd_lat_deg(x, y, lat, radius) for x in (-hw, 0.0, hw) for y in (-hh, hh)]
     dlat_margin = math.degrees(margin_m / radius)
@@ -110,7 +114,7 @@ class RegionGrid:
             raise ValueError(f"region name {self.name!r} must be letters, digits, '_', '-' or '.'")
         if min(self.cols, self.rows, self.tile_px) < 1 or self.gsd_m <= 0:
             raise ValueError(f"region {self.name!r}: cols, rows, tile_px and gsd_m must be positive")
-        if not -90 < self.lat < 90:
+        if not -90 <= self.lat <= 90:  # a polar cap is centred on its pole
             raise ValueError(f"region {self.name!r}: latitude {self.lat} out of range")
 
     @property

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import rasterio
 
+from areograph.artefacts.tileset import region_raster
 from areograph.atomic import atomic_dir
 from areograph.render.mosaic import hillshade, predict_earth_region, read_elevation
 from areograph.render.pyramid import TILE_PX, write_pyramid
@@ -155,9 +156,9 @@ def region_viewer(
     region: Mapping[str, Any], inputs: Mapping[str, str], window_px: int, overlap_px: int, out_dir: str | Path
 ) -> dict[str, Any]:
     """The viewer of one region, by planet (the rule's inputs differ: see rules/report.smk)."""
-    tif = Path(inputs["elevation"]) / "region.tif"
+    tif = region_raster(Path(inputs["elevation"]))
     if region["planet"] == "mars":
         return mars_viewer(region, tif, inputs["mosaic"], out_dir)
-    imagery = Path(inputs["imagery"]) / "region.tif"
+    imagery = region_raster(Path(inputs["imagery"]))
     return earth_viewer(region, tif, imagery, inputs["model"], window_px, overlap_px, out_dir)
 

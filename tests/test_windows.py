@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from areograph.render.seams import seam_ratio
-from areograph.render.windows import blend_weight, predict_blended, window_edges
+from areograph.render.windows import blend_bands, blend_weight, predict_blended
 
 
 def _identity(batch: np.ndarray) -> np.ndarray:
@@ -85,26 +85,41 @@ def test_batches_respect_batch_size_and_bad_outputs_are_rejected() -> None:
         predict_blended(image, predict, window_px=16, overlap_px=16)
 
 
-def test_window_edges_are_where_a_pasted_render_jumps() -> None:
+def test_blend_bands_at_overlap_0_are_where_a_pasted_render_jumps() -> None:
     image = np.zeros((1, 90, 70), dtype=np.float32)
     pasted = predict_blended(image, _offset_model(1), window_px=32, overlap_px=0)
-    rows, cols = window_edges(90, 70, 32, 0)
+    rows, cols = blend_bands(90, 70, 32, 0)
     jump_rows = [r + 1 for r in np.flatnonzero(np.abs(np.diff(pasted[0], axis=0)).max(axis=1) > 1e-4)]
     jump_cols = [c + 1 for c in np.flatnonzero(np.abs(np.diff(pasted[0], axis=1)).max(axis=0) > 1e-4)]
-    assert rows == jump_rows and cols == jump_cols
-    assert window_edges(90, 70, 32, 8)[0] != rows  # overlapping windows end and start elsewhere
+    assert [lo for lo, hi in rows] == [hi for lo, hi in rows] == jump_rows
+    assert [lo for lo, _ in cols] == jump_cols
+    assert all(hi - lo == 8 for lo, hi in blend_bands(90, 70, 32, 8)[0])  # overlapping: 8 px cross-fades
 
 
-def test_seam_ratio_sees_pasted_seams_and_not_blended_ones() -> None:
-    image = np.random.default_rng(0).normal(size=(3, 256, 256)).astype(np.float32)  # texture, no seams
-    rows, cols = window_edges(256, 256, 32, 0)
-    assert seam_ratio(image, rows, cols) == pytest.approx(1.0, abs=0.1)
-    pasted = predict_blended(image, _offset_model(2), window_px=32, overlap_px=0)
-    blended = predict_blended(image, _offset_model(2), window_px=32, overlap_px=16)
-    assert seam_ratio(pasted, rows, cols) > 5
-    assert seam_ratio(blended, *window_edges(256, 256, 32, 16)) < 1.5
-    with pytest.raises(ValueError, match="window edge"):
+def _toned_noisy_model(seed: int):
+    """Each window its own tone (what a user sees as blocks) plus per-pixel noise (the model's own)."""
+    rng = np.random.default_rng(seed)
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        tone = rng.uniform(0, 1, size=(batch.shape[0], 1, 1, 1))
+        return (batch + tone + rng.normal(0, 1, batch.shape)).astype(np.float32)
+
+    return predict
+
+
+def test_seam_ratio_falls_as_the_cross_fade_widens() -> None:
+    image = np.random.default_rng(0).normal(size=(3, 512, 512)).astype(np.float32)  # texture, no seams
+    assert seam_ratio(image, *blend_bands(512, 512, 64, 0)) == pytest.approx(1.0, abs=0.15)
+    ratios = {}
+    for overlap in (0, 8, 32):
+        out = predict_blended(image, _toned_noisy_model(1), window_px=64, overlap_px=overlap)
+        ratios[overlap] = seam_ratio(out, *blend_bands(512, 512, 64, overlap), sigma=4, reference=image)
+    assert ratios[0] > 8 and ratios[0] > ratios[8] > 2 * ratios[32]
+    assert ratios[32] < 1.6  # a 32 px cross-fade of a 64 px window: tone changes too slowly to see
+    with pytest.raises(ValueError, match="window border"):
         seam_ratio(image, [], [])
+    with pytest.raises(ValueError, match="reference shape"):
+        seam_ratio(image, *blend_bands(512, 512, 64, 0), reference=image[:, :10])
 
 
 def test_generator_predictor_matches_a_plain_forward() -> None:

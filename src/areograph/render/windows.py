@@ -9,6 +9,7 @@ weighted mean of the windows covering it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -36,18 +37,21 @@ def _grid(size: int, window_px: int, stride: int, margin: int) -> tuple[int, int
     return (padded - size) // 2, padded, [i * stride for i in range(count)]
 
 
-def window_edges(height: int, width: int, window_px: int, overlap_px: int) -> tuple[list[int], list[int]]:
-    """Rows and columns of an (H, W) result where a window of :func:`predict_blended` starts or ends.
+def blend_bands(
+    height: int, width: int, window_px: int, overlap_px: int
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Where neighbouring windows of :func:`predict_blended` cross-fade, per axis of an (H, W) result.
 
-    A window edge at row ``r`` lies between result rows ``r - 1`` and ``r``; only edges strictly inside
-    the result are listed (the seam metric in render/seams.py looks for steps across them).
+    Each band is the inclusive range of boundaries (boundary ``b`` lies between lines ``b - 1`` and
+    ``b``) from where the next window starts to where the previous one ends; at overlap 0 it is the one
+    edge where they meet. Bands wholly outside the result are dropped (the seam metric's borders).
     """
     stride = window_px - overlap_px
     out = []
     for size in (height, width):
         pad, _, starts = _grid(size, window_px, stride, overlap_px // 2)
-        edges = {s - pad for s in starts} | {s - pad + window_px for s in starts}
-        out.append(sorted(e for e in edges if 0 < e < size))
+        bands = [(nxt - pad, prev + window_px - pad) for prev, nxt in itertools.pairwise(starts)]
+        out.append([(lo, hi) for lo, hi in bands if hi > 0 and lo < size])
     return out[0], out[1]
 
 

@@ -35,7 +35,7 @@ RULE_STAGE = {rule: stage for stage, rules in STAGE_RULES.items() for rule in ru
 FROM_REGIONS = ("REGIONS", "EARTH", "MARS", "input_name")
 # What the working tree must carry for a copy of the project to build and share itself.
 PROJECT_FILES = (
-    "Snakefile", "rules", "workflow_scripts", "src", "envs", "data/sample", "weights", "dvc.yaml",
+    "Snakefile", "rules", "workflow_scripts", "src", "envs", "data/sample", "weights", "dvc.yaml", "report",
     ".dvcignore", ".dvc/config", ".dvc/.gitignore", ".gitignore", "Makefile", "pyproject.toml",
 )  # fmt: skip
 AWS_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN")

@@ -44,7 +44,10 @@ AWS_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SE
 # which exists only when planet.enabled.
 EXPLICIT_TARGETS = {"ship_colouriser"}
 NOT_IN_DEFAULT_DAG = EXPLICIT_TARGETS | {"train_colour_variant", "assemble_planet"}
-TERRAIN_TRAINING_AND_AFTER = {"train_terrain", "evaluate_terrain", "compare_region", "render_mars", "all"}
+# The metric tables and the viewers follow the evaluation and the renders they show.
+TERRAIN_TRAINING_AND_AFTER = {
+    "train_terrain", "evaluate_terrain", "compare_region", "render_mars", "metrics_table", "viewer", "all"
+}  # fmt: skip
 
 
 # --- dvc.yaml against rules/*.smk ---------------------------------------------------------------

@@ -45,7 +45,8 @@ def test_mosaic_is_a_valid_cog_in_the_mars_crs_with_a_footprint(built: Path) -> 
         wkt = src.crs.to_wkt()
     assert "Mars (2015)" in wkt and "Azimuthal" in wkt, wkt
     with rasterio.open(tif) as src:
-        assert src.overviews(1), "a COG carries overviews"
+        # overviews down to one 256 px block: the tiny run's 128 px mosaic needs none (tests/test_geotiff.py)
+        assert src.overviews(1) or max(src.width, src.height) <= 256
     footprint = json.loads((built / "results/mars/gale/terraformed.geojson").read_text())
     feature = footprint["features"][0]
     assert "Mars" in feature["properties"]["crs_name"]

@@ -297,7 +297,7 @@ def test_pull_in_a_fresh_clone_rebuilds_nothing_and_a_training_change_reruns_onl
 
     adapter = clone / "workflow_scripts" / "render_mars.py"
     adapter.write_text(adapter.read_text() + "# edited\n")
-    assert _scheduled(clone) == {"render_mars", "all"}
+    assert _scheduled(clone) == {"render_mars", "viewer", "all"}  # the viewer shows the new mosaic
     run(["git", "checkout", "-q", "--", "workflow_scripts"], cwd=clone)
 
     # Package code: DVC sees which stage's code changed (Snakemake watches only the adapters).

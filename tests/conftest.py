@@ -59,6 +59,19 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         pytest.skip(f"no local S3 server: {exc}")
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium (tests/browser.py) for this module; skipped where none can be had."""
+    from browser import chromium
+    from infra import Unavailable
+
+    try:
+        with chromium() as b:
+            yield b
+    except Unavailable as exc:
+        pytest.skip(f"no headless Chromium: {exc}")
+
+
 CORPORA = ROOT.parent / "shared" / "corpora"
 
 

@@ -7,22 +7,11 @@ and its screenshot must not be blank. tests/test_viewer.py shows these checks fa
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import assert_not_blank, chromium, open_page, serve
-from infra import Unavailable
+from browser import assert_not_blank, open_page, serve
 from tiny import snakemake
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    try:
-        with chromium() as b:
-            yield b
-    except Unavailable as exc:
-        pytest.skip(f"no headless Chromium: {exc}")
 
 
 @pytest.fixture(scope="module")

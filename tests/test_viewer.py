@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from browser import assert_not_blank, blankness, chromium, open_page, serve
-from infra import Unavailable
+from browser import assert_not_blank, blankness, open_page, serve
 from PIL import Image
 
 from areograph.render.pyramid import max_zoom, write_pyramid
@@ -61,15 +59,6 @@ def test_mismatched_layers_leave_no_viewer(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="differ in size"):
         write_viewer(tmp_path / "v", "gale", "mars", 0, 0, 200.0, base, small)
     assert not (tmp_path / "v").exists()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    try:
-        with chromium() as b:
-            yield b
-    except Unavailable as exc:
-        pytest.skip(f"no headless Chromium: {exc}")
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--overlap", type=int, default=128)
     args = parser.parse_args()
     elev, valid, profile = read_elevation(args.region)
-    reference = np.asarray(load_model_meta(args.model)["earth_reference_quantiles_m"])
+    reference = np.asarray(load_model_meta(args.model).earth_reference_quantiles_m)
     panels, stats = [hillshade(elev, valid, abs(profile["transform"].a))], {}
     with tempfile.TemporaryDirectory() as tmp:
         for rule in RULES:

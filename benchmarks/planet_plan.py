@@ -55,7 +55,7 @@ def dry_run(*args: str) -> tuple[int, float]:
 def windows_per_s(model_path: Path, side_px: int, window_px: int, overlap_px: int, repeats: int) -> float:
     """Windows/s of the shipped generator over a ``side_px`` square through predict_blended (best run)."""
     model = load_generator(model_path)
-    channels = len(load_model_meta(model_path).get("conditioning", ["elevation"]))
+    channels = len(load_model_meta(model_path).conditioning)
     image = np.random.default_rng(0).uniform(-1, 1, (channels, side_px, side_px)).astype(np.float32)
     predict = generator_predictor(model)
     n = windows_per_region(side_px, window_px, overlap_px)
@@ -78,7 +78,8 @@ def main() -> None:
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     overlay = yaml.safe_load(args.overlay.read_text())
     config["planet"] = overlay["planet"]
-    tile_px, render = config["tiles"]["size_px"], config["render"]
+    tile_px, render = config["tiles"]["size_px"], dict(config["render"])
+    render["window_px"] = render["window_px"] or tile_px  # null = the model's tile size (the config's)
     start = time.perf_counter()
     plan = planet_plan(config)
     plan_s = time.perf_counter() - start

@@ -191,8 +191,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--plot", type=Path, default=PLOT)
     args = parser.parse_args()
-    render_cfg = yaml.safe_load((ROOT / "config.yaml").read_text())["render"]
-    window, overlap = render_cfg["window_px"], render_cfg["overlap_px"]
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    render_cfg = config["render"]
+    # window null = the model's tile size, the config's tile size for the shipped weights
+    window, overlap = render_cfg["window_px"] or config["tiles"]["size_px"], render_cfg["overlap_px"]
     doc = {
         "benchmark": "scale_curves",
         "torch_threads": torch.get_num_threads(),

@@ -92,7 +92,7 @@ def test_colourised_edr_keeps_its_own_lightness(packed, tmp_path: Path, sample_d
     edrs.mkdir()
     for f in sorted((sample_dir / "rovers" / "opportunity").glob("*.IMG"))[:2]:
         shutil.copy2(f, edrs / f.name)
-    pngs = colourise_edrs(edrs, model, 64, 32, tmp_path / "frames")
+    pngs = colourise_edrs(edrs, model, 64, 32, tmp_path / "frames", window_override=True)
     assert len(pngs) == 2
     rgb = np.asarray(Image.open(pngs[0]))
     assert rgb.shape == (1024, 1024, 3)

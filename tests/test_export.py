@@ -28,7 +28,7 @@ def test_fp16_export_loads_reproducibly_and_respects_the_limit(tmp_path: Path) -
     with torch.no_grad():
         full, half = load_generator(model)(x), load_generator(tmp_path / "a.pt")(x)
     assert (full - half).abs().max() < 1e-2
-    assert load_model_meta(tmp_path / "a.pt")["elevation_range_m"] == [0, 1]
+    assert load_model_meta(tmp_path / "a.pt").elevation_range_m == (0, 1)
     with pytest.raises(ValueError, match=r"over the 0\.001 MB limit"):
         export_fp16(model, tmp_path / "c.pt", max_mb=0.001)
     assert not (tmp_path / "c.pt").exists()
@@ -40,8 +40,8 @@ def test_the_shipped_terrain_weights_match_the_default_config() -> None:
     assert path.stat().st_size < 30e6 and (path.parent / "MODEL_CARD.md").is_file()
     _, conditioning = model_scaling(path, cfg["elevation"]["earth_range_m"])  # a mismatch would raise
     meta = load_model_meta(path)
-    assert conditioning[0] == "elevation" and meta["tile_px"] == cfg["tiles"]["size_px"]
-    assert len(meta["earth_reference_quantiles_m"]) == 1001
-    assert {"italy", "ri"}.isdisjoint(meta["train_regions"])  # the held-out regions stayed out
+    assert conditioning[0] == "elevation" and meta.tile_px == cfg["tiles"]["size_px"]
+    assert len(meta.earth_reference_quantiles_m) == 1001
+    assert {"italy", "ri"}.isdisjoint(meta.train_regions)  # the held-out regions stayed out
     state = torch.load(path, weights_only=True)["generator"]["state_dict"]
     assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())

@@ -3,6 +3,7 @@
 import torch
 
 from areograph.colourise import colourise_edrs
+from areograph.config import window_override
 from areograph.logs import log_to
 
 with log_to(snakemake.log[0]):
@@ -16,4 +17,5 @@ with log_to(snakemake.log[0]):
         snakemake.output[0],
         p.stretch,
         p.render.get("chroma_side_px"),
+        window_override(p.render),
     )

@@ -3,6 +3,7 @@
 import torch
 
 from areograph.artefacts.tileset import region_raster
+from areograph.config import window_override
 from areograph.logs import log_to
 from areograph.terrain_eval import region_side_by_side
 
@@ -17,4 +18,5 @@ with log_to(snakemake.log[0]):
         p.render["window_px"],
         p.render["overlap_px"],
         snakemake.output[0],
+        window_override=window_override(p.render),
     )

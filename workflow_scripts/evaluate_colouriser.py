@@ -3,6 +3,7 @@
 import torch
 
 from areograph.colour_eval import evaluate_colour
+from areograph.config import window_override
 from areograph.logs import log_to
 
 with log_to(snakemake.log[0]):
@@ -18,4 +19,5 @@ with log_to(snakemake.log[0]):
         o.metrics,
         o.examples,
         p.n_examples,
+        window_override(p.render),
     )

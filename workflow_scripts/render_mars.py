@@ -3,6 +3,7 @@
 import torch
 
 from areograph.artefacts.tileset import region_raster
+from areograph.config import window_override
 from areograph.logs import log_to
 from areograph.render.mosaic import render_mars_from_pack
 
@@ -18,6 +19,7 @@ with log_to(snakemake.log[0]):
         window_px=p.render["window_px"],
         overlap_px=p.render["overlap_px"],
         batch_size=p.render.get("batch_size", 8),
+        window_override=window_override(p.render),
         out_tif=o.tif,
         out_quicklook=o.quicklook,
         out_side_by_side=o.side_by_side,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from areograph.config import load_config
+from areograph.config import load_config, window_override
 
 # The repository the package runs from (editable install): where config.yaml and weights/ live.
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -98,6 +98,7 @@ def _colourise(args: argparse.Namespace) -> None:
         rovers["edr"]["stretch_percentiles"],
         render.get("chroma_side_px"),
         progress=True,
+        window_override=window_override(render),
     )
     for path in written:
         print(path)

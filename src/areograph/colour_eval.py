@@ -97,6 +97,7 @@ def evaluate_colour(
     out_json: str | Path,
     out_png: str | Path,
     n_examples: int = 4,
+    window_override: bool = False,
 ) -> dict[str, Any]:
     """Score every model and both baselines on the held-out frames; one JSON, one example grid.
 
@@ -108,14 +109,16 @@ def evaluate_colour(
     frames = heldout_frames(Path(kept_dir), Path(packed), "val")
     mean_ab = np.load(packed)["train_ab_mean"].astype(np.float32).reshape(2, 1, 1)
     models = {name: load_colouriser(p) for name, p in model_paths.items()}
+    windows = {name: meta.window_px(window_px, model_paths[name], "rovers.render.window_px", window_override)
+               for name, (_, meta) in models.items()}  # fmt: skip
     methods = [*models, *BASELINES]
     picks = set(example_rows(frames, n_examples))
     records, examples = [], []
     for i, frame in enumerate(frames):
         lightness, _ = rgb_to_lab_scaled(frame.rgb)
         preds = {  # each model at its own training window and scale
-            name: colourise_l(model, lightness, window_px or patch_px, overlap_px, side)
-            for name, (model, patch_px, side) in models.items()
+            name: colourise_l(model, lightness, windows[name], overlap_px, meta.max_side_px)
+            for name, (model, meta) in models.items()
         }
         shape = (2, *lightness.shape[1:])
         preds["mean_colour"] = lab_scaled_to_rgb(lightness, np.broadcast_to(mean_ab, shape))

@@ -18,15 +18,16 @@ from PIL import Image
 from tqdm import tqdm
 
 from areograph.artefacts.collection import manifest_path
+from areograph.artefacts.model_dir import COLOUR_TASK, ModelMeta
 from areograph.atomic import atomic_dir, atomic_path
 from areograph.data.colour import AB_EDGES, ColourPatchDataset, pack_patches
-from areograph.images.lab import grey_to_l_scaled
+from areograph.images.lab import COLOUR_SPACE, grey_to_l_scaled
 from areograph.images.pds3 import list_frames, read_edr
 from areograph.images.quality import QualityThresholds, filter_collection
 from areograph.models.ab_bins import LAMBDA, TEMPERATURE, ab_bins_spec
-from areograph.models.specs import generator_specs
 from areograph.render.frames import colourise_l, load_colouriser
 from areograph.render.video import caption_frame, side_by_side, write_video
+from areograph.training.modes import BASELINE, TrainingMode
 from areograph.training.trainer import TrainConfig, train
 
 log = logging.getLogger("areograph.colourise")
@@ -75,27 +76,27 @@ def train_colour(
     with np.load(packed) as z:
         patch_px, max_side_px = int(z["patch_px"]), int(z["max_side_px"])
         hist = z["train_ab_hist"] if "train_ab_hist" in z.files else None
-    adversarial = bool(colouriser.get("adversarial", False))
-    loss = colouriser.get("loss", "l1")
-    if loss == "classification" and adversarial:
+    loss, adversarial = colouriser.get("loss", "l1"), bool(colouriser.get("adversarial", False))
+    if kind != "baseline" and loss == "classification" and adversarial:
         raise ValueError("rovers.colouriser: loss 'classification' cannot be combined with adversarial: true")
-    model_kind = "baseline" if kind == "baseline" else "pix2pix"
-    generator, discriminator = generator_specs(model_kind, 1, 2, colouriser, baseline, patch_px, adversarial)
-    if kind == "baseline":
-        mode = {"mode": "regression", "regression_loss": "mse"}
-    elif loss == "classification":
+    mode = BASELINE if kind == "baseline" else TrainingMode("pix2pix", loss, adversarial)
+    generator, discriminator = mode.specs(1, 2, colouriser, baseline, patch_px)
+    if mode.loss == "classification":
         if hist is None:
             raise ValueError(f"{packed}: no train_ab_hist (repack the patches) for the classification loss")
         generator = ab_bins_spec(generator, hist, AB_EDGES, colouriser.get("rebalance_lambda", LAMBDA),
                                  colouriser.get("temperature", TEMPERATURE))  # fmt: skip
-        mode = {"mode": "classification"}
-    elif discriminator is None:
-        mode = {"mode": "regression", "regression_loss": "l1"}
-    else:
-        mode = {"mode": "pix2pix"}
-    cfg = TrainConfig(**{k: v for k, v in training.items() if k != "load_px"}, **mode)
-    meta = {"task": "colourise", "kind": kind, "loss": loss if kind != "baseline" else "mse",
-            "patch_px": patch_px, "max_side_px": max_side_px, "sampling": dict(sampling or {})}  # fmt: skip
+    cfg = TrainConfig(**{k: v for k, v in training.items() if k != "load_px"}, **mode.trainer)
+    meta = ModelMeta(
+        task=COLOUR_TASK,
+        kind=kind,
+        loss=mode.loss,
+        tile_px=patch_px,
+        conditioning=("L",),
+        colour_space=COLOUR_SPACE,
+        max_side_px=max_side_px,
+        sampling=dict(sampling or {}),
+    ).to_dict()
     return train(generator, discriminator, dataset, cfg, Path(out_dir), extra_meta=meta)
 
 
@@ -107,14 +108,16 @@ def colourise_edrs(
     out_dir: str | Path,
     stretch_percentiles: Sequence[float] = (0.5, 99.5),
     chroma_side_px: int | None = None,
+    window_override: bool = False,
 ) -> list[Path]:
     """Colourise every EDR at full resolution, in spacecraft-clock order: PNGs + frames.csv (captions).
 
     ``window_px`` None = the model's training patch size; ``chroma_side_px`` (see :func:`colourise_l`)
     None = the long side of the frames the model was trained on.
     """
-    model, patch_px, max_side_px = load_colouriser(model_path)
-    window_px, chroma_side_px = window_px or patch_px, chroma_side_px or max_side_px
+    model, meta = load_colouriser(model_path)
+    window_px = meta.window_px(window_px, model_path, "rovers.render.window_px", window_override)
+    chroma_side_px = chroma_side_px or meta.max_side_px
     frames = list_frames(Path(edr_dir))
     if not frames:
         raise ValueError(f"{edr_dir}: no EDR frames to colourise")
@@ -162,13 +165,15 @@ def colourise_files(
     stretch_percentiles: Sequence[float] = (0.5, 99.5),
     chroma_side_px: int | None = None,
     progress: bool = False,
+    window_override: bool = False,
 ) -> list[Path]:
     """Colourise any EDRs or greyscale images into ``out_dir/<stem>_colour.png`` (as colourise_edrs does).
 
     Every input is read before anything is written, so one bad file is a named error and no output.
     """
-    model, patch_px, max_side_px = load_colouriser(model_path)
-    window_px, chroma_side_px = window_px or patch_px, chroma_side_px or max_side_px
+    model, meta = load_colouriser(model_path)
+    window_px = meta.window_px(window_px, model_path, "rovers.render.window_px", window_override)
+    chroma_side_px = chroma_side_px or meta.max_side_px
     if not files:
         raise ValueError("no files to colourise")
     greys = {Path(f): read_grey(f, stretch_percentiles) for f in files}

@@ -157,7 +157,14 @@ def _size_checks(config: Mapping[str, Any]) -> list[str]:
         window, overlap = render.get("window_px"), render.get("overlap_px")
         if window is not None and overlap is not None and overlap >= window:
             problems.append(f"{key}.overlap_px: value {overlap} must be below {key}.window_px {window}")
+        if window is None and window_override(render):
+            problems.append(f"{key}.overrides: names window_px, but {key}.window_px is null (the model's)")
     return problems
+
+
+def window_override(render: Mapping[str, Any]) -> bool:
+    """Whether a render section deliberately runs another window than the model's tile size."""
+    return "window_px" in render.get("overrides", ())
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

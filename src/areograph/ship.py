@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from areograph.artefacts.model_dir import MODEL_FILE, model_file
+from areograph.artefacts.model_dir import MODEL_FILE, ModelMeta, model_file
 from areograph.atomic import atomic_path
 from areograph.config import load_config
 from areograph.training.checkpoint import load_file, write_torch_file
@@ -252,7 +252,7 @@ def colouriser_card(
     """Markdown model card: data, config, steps, device, wall time, validation figures, licence."""
     summary = metrics["summary"]
     kwargs = {k: v for k, v in spec["kwargs"].items() if k not in ("centres", "weights")}
-    window = rovers["render"].get("window_px") or meta.get("patch_px")
+    window = rovers["render"].get("window_px") or ModelMeta.from_dict(meta).tile_px
     overlap = rovers["render"].get("overlap_px")
     overlap = window // 2 if overlap is None and window else overlap
     lines = [

@@ -15,16 +15,17 @@ from typing import Any
 import numpy as np
 import torch
 
+from areograph.artefacts.model_dir import TERRAIN_TASK, ModelMeta
 from areograph.artefacts.mosaic import MOSAIC_FILES, mosaic_files
 from areograph.artefacts.tileset import region_raster
 from areograph.atomic import atomic_dir
-from areograph.config import region_source, tiles_shape
+from areograph.config import region_source, tiles_shape, window_override
 from areograph.data.pairs import PairDataset, pack_pairs, training_elevations
 from areograph.geo.grid import RegionGrid, region_grid
 from areograph.geo.tiling import MAX_DROPPED_FRACTION, TileReport, tile_region
-from areograph.models.specs import generator_specs
 from areograph.render.mosaic import render_mars
 from areograph.sources import get_source
+from areograph.training.modes import BASELINE, TrainingMode
 from areograph.training.trainer import TrainConfig, train
 
 log = logging.getLogger("areograph.terraform")
@@ -105,19 +106,11 @@ def pack_terrain_pairs(
     return summary
 
 
-# Terrain model kinds: which generator is built and how it is trained.
-KINDS: dict[str, dict[str, Any]] = {
-    "pix2pix": {"model": "pix2pix", "adversarial": True, "mode": {"mode": "pix2pix"}},
-    "unet_l1": {
-        "model": "pix2pix",
-        "adversarial": False,
-        "mode": {"mode": "regression", "regression_loss": "l1"},
-    },
-    "baseline": {
-        "model": "baseline",
-        "adversarial": False,
-        "mode": {"mode": "regression", "regression_loss": "mse"},
-    },
+# Terrain model kinds: which network is built and how it is trained (training/modes.py).
+KINDS: dict[str, TrainingMode] = {
+    "pix2pix": TrainingMode("pix2pix", "l1", adversarial=True),
+    "unet_l1": TrainingMode("pix2pix", "l1", adversarial=False),
+    "baseline": BASELINE,
 }
 # Quantiles of the training elevations stored with every model: the Mars ``quantile`` rule's reference.
 N_REFERENCE_QUANTILES = 1001
@@ -149,28 +142,22 @@ def train_terrain(
         seed=settings.get("seed", 0),
         conditioning=tuple(conditioning),
     )
-    spec = KINDS[kind]
-    generator, discriminator = generator_specs(
-        spec["model"],
-        len(dataset.conditioning),
-        3,
-        models["pix2pix"],
-        models["baseline"],
-        tile_px,
-        adversarial=spec["adversarial"],
+    mode = KINDS[kind]
+    generator, discriminator = mode.specs(
+        len(dataset.conditioning), 3, models["pix2pix"], models["baseline"], tile_px
     )
-    cfg = TrainConfig(**settings, **spec["mode"])
+    cfg = TrainConfig(**settings, **mode.trainer)
     reference = np.quantile(training_elevations(Path(packed)), np.linspace(0, 1, N_REFERENCE_QUANTILES))
-    meta = {
-        "task": "terrain",
-        "kind": kind,
-        "elevation_range_m": [float(v) for v in elevation_range_m],
-        "tile_px": tile_px,
-        "conditioning": list(dataset.conditioning),
-        "earth_reference_quantiles_m": [round(float(v), 2) for v in reference],
-        "train_regions": sorted(set(dataset.regions)),
-        "n_train_tiles": len(dataset),
-    }
+    meta = ModelMeta(
+        task=TERRAIN_TASK,
+        kind=kind,
+        tile_px=tile_px,
+        conditioning=dataset.conditioning,
+        elevation_range_m=(float(elevation_range_m[0]), float(elevation_range_m[1])),
+        earth_reference_quantiles_m=tuple(round(float(v), 2) for v in reference),
+        train_regions=tuple(sorted(set(dataset.regions))),
+        n_train_tiles=len(dataset),
+    ).to_dict()
     return train(generator, discriminator, dataset, cfg, Path(out_dir), extra_meta=meta)
 
 
@@ -201,9 +188,10 @@ def terraform_region(
             earth_reference_m=None,  # the shipped model stores its own Earth distribution
             elevation_range_m=None,
             mars_rule=config["elevation"]["mars_rule"],
-            window_px=render["window_px"],
+            window_px=render.get("window_px"),
             overlap_px=render["overlap_px"],
             batch_size=render.get("batch_size", 8),
+            window_override=window_override(render),
             out_tif=products["tif"],
             out_quicklook=products["quicklook"],
             out_side_by_side=products["side_by_side"],

@@ -189,10 +189,11 @@ def region_side_by_side(
     imagery_raster: str | Path,
     packed: str | Path,
     model_path: str | Path,
-    window_px: int,
+    window_px: int | None,
     overlap_px: int,
     out_png: str | Path,
     max_px: int = 768,
+    window_override: bool = False,
 ) -> dict[str, Any]:
     """A whole validation region as a user sees it: elevation | real | model (blended windows) | lookup."""
     from matplotlib import colormaps
@@ -204,7 +205,8 @@ def region_side_by_side(
     with rasterio_open(imagery_raster) as ds:
         real = np.moveaxis(ds.read(), 0, -1)
     filled = np.where(valid, elev, np.median(elev[valid]))
-    model_rgb = predict_earth_region(elev, valid, profile, Path(model_path), window_px, overlap_px)
+    model_rgb = predict_earth_region(elev, valid, profile, Path(model_path), window_px, overlap_px,
+                                     window_override)  # fmt: skip
     with np.load(packed) as z:
         train = z["split"] == "train"
         lookup = ElevationColourLookup.fit(z["elevation"][train], z["imagery"][train])

@@ -50,3 +50,12 @@ class SourceError(RuntimeError):
 
 class GeoError(RuntimeError):
     """A raster cannot be used for a region (unreadable, wrong planet, not covering it); names the file."""
+
+
+class ModelMismatchError(ValueError):
+    """A setting disagrees with what a model was trained with (scaling, tile size, inputs, colour space).
+
+    Inference takes these from the model's own metadata; a config may restate them but never change
+    them, because the same numbers would then mean something else to the network and the picture would
+    be silently wrong. The message names the model file, the field, both values and the config key.
+    """

@@ -23,6 +23,9 @@ from skimage.color import lab2rgb, rgb2lab
 
 L_SCALE = 50.0
 AB_SCALE = 64.0
+# What a colouriser's inputs and outputs mean, stored in its model file (ModelMeta.colour_space) and
+# checked when it is loaded: a model trained at another scale would give wrong colours, silently.
+COLOUR_SPACE = {"name": "CIELAB D65", "l_scale": L_SCALE, "ab_scale": AB_SCALE}
 
 
 def _as_unit_rgb(rgb: np.ndarray) -> np.ndarray:

@@ -12,18 +12,27 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from areograph.images.lab import lab_scaled_to_rgb
+from areograph.artefacts.model_dir import ModelMeta
+from areograph.artefacts.types import ModelMismatchError
+from areograph.images.lab import COLOUR_SPACE, lab_scaled_to_rgb
 from areograph.render.predictor import generator_predictor
 from areograph.render.windows import predict_blended
-from areograph.training.checkpoint import load_file, load_generator
+from areograph.training.checkpoint import load_generator, load_model_meta
 
 
-def load_colouriser(path: str | Path) -> tuple[torch.nn.Module, int, int | None]:
-    """(generator in eval mode, its training patch size, its training frame long side or None)."""
-    meta = load_file(Path(path)).get("extra_meta", {})
-    max_side = meta.get("max_side_px")
-    side = None if max_side is None else int(max_side)
-    return load_generator(Path(path)), int(meta.get("patch_px", 64)), side
+def load_colouriser(path: str | Path) -> tuple[torch.nn.Module, ModelMeta]:
+    """(generator in eval mode, its metadata), after checking it predicts in this build's colour space.
+
+    Files written before the colour space was stored were all trained in :data:`COLOUR_SPACE`.
+    """
+    meta = load_model_meta(Path(path))
+    stored = meta.colour_space or COLOUR_SPACE
+    if stored != COLOUR_SPACE:
+        raise ModelMismatchError(
+            f"{path}: trained in colour space {stored}, but this build converts {COLOUR_SPACE} "
+            "(images/lab.py); retrain it or use a matching areograph version"
+        )
+    return load_generator(Path(path)), meta
 
 
 def colourise_l(

@@ -57,13 +57,22 @@ def hillshade(elev: np.ndarray, valid: np.ndarray, gsd_m: float) -> np.ndarray:
 
 
 def predict_earth_region(
-    elev: np.ndarray, valid: np.ndarray, profile: dict, model_path: Path, window_px: int, overlap_px: int
+    elev: np.ndarray,
+    valid: np.ndarray,
+    profile: dict,
+    model_path: Path,
+    window_px: int | None,
+    overlap_px: int,
+    window_override: bool = False,
 ) -> np.ndarray:
     """The generator over a whole Earth region (HxWx3 uint8): its metres need no Mars mapping.
 
-    The held-out side-by-side and the region's map viewer show this same picture.
+    The held-out side-by-side and the region's map viewer show this same picture. ``window_px`` None =
+    the model's tile size (a set value must equal it).
     """
-    scale, conditioning = model_scaling(Path(model_path), None)
+    meta = load_model_meta(Path(model_path))
+    scale, conditioning = model_scaling(Path(model_path), None, meta)
+    window_px = meta.window_px(window_px, model_path, override=window_override)
     filled = np.where(valid, elev, np.median(elev[valid]))
     latitudes = None
     if "latitude" in conditioning:
@@ -93,7 +102,7 @@ def region_conditioning(
     filled = np.where(valid, elev, np.median(elev[valid]))
     meta = load_model_meta(Path(model_path))
     elevation_range_m, conditioning = model_scaling(Path(model_path), elevation_range_m, meta)
-    stored = meta.get("earth_reference_quantiles_m")
+    stored = meta.earth_reference_quantiles_m
     if stored is not None:  # the model's own training distribution, not this run's sample
         earth_reference_m = np.asarray(stored, dtype=np.float64)
     if earth_reference_m is None:
@@ -112,17 +121,23 @@ def render_mars(
     earth_reference_m: np.ndarray | None,
     elevation_range_m: Sequence[float] | None,
     mars_rule: str,
-    window_px: int,
+    window_px: int | None,
     overlap_px: int,
     out_tif: str | Path,
     out_quicklook: str | Path,
     out_side_by_side: str | Path,
     out_footprint: str | Path | None = None,
     batch_size: int = 8,
+    window_override: bool = False,
 ) -> dict:
     """Terraform one Mars region: a COG in the Mars AEQD CRS with its lon/lat footprint (``out_footprint``,
-    default beside the COG), a quicklook PNG and a hillshade | terraformed PNG."""
+    default beside the COG), a quicklook PNG and a hillshade | terraformed PNG.
+
+    The elevation scaling, inputs and window (``window_px`` None = the model's tile size) come from the
+    model's metadata; a config value that disagrees is a ModelMismatchError before anything is written.
+    """
     region_raster = Path(region_raster)
+    window_px = load_model_meta(Path(model_path)).window_px(window_px, model_path, override=window_override)
     elev, valid, profile = read_elevation(region_raster)
     cond = region_conditioning(
         elev, valid, profile, model_path, earth_reference_m, elevation_range_m, mars_rule

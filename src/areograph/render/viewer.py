@@ -128,9 +128,10 @@ def earth_viewer(
     elevation_raster: str | Path,
     imagery_raster: str | Path,
     model_path: str | Path,
-    window_px: int,
+    window_px: int | None,
     overlap_px: int,
     out_dir: str | Path,
+    window_override: bool = False,
 ) -> dict[str, Any]:
     """A held-out Earth region: the generator's picture (top, opacity slider) over the real imagery."""
     elev, valid, profile = read_elevation(Path(elevation_raster))
@@ -138,7 +139,8 @@ def earth_viewer(
         real = np.moveaxis(src.read([1, 2, 3]), 0, -1)
     if real.shape[:2] != elev.shape:
         raise ValueError(f"{imagery_raster}: {real.shape[:2]} px, but {elevation_raster} is {elev.shape}")
-    generated = predict_earth_region(elev, valid, profile, Path(model_path), window_px, overlap_px)
+    generated = predict_earth_region(elev, valid, profile, Path(model_path), window_px, overlap_px,
+                                     window_override)  # fmt: skip
     return write_viewer(
         out_dir,
         region["name"],
@@ -153,12 +155,18 @@ def earth_viewer(
 
 
 def region_viewer(
-    region: Mapping[str, Any], inputs: Mapping[str, str], window_px: int, overlap_px: int, out_dir: str | Path
+    region: Mapping[str, Any],
+    inputs: Mapping[str, str],
+    window_px: int | None,
+    overlap_px: int,
+    out_dir: str | Path,
+    window_override: bool = False,
 ) -> dict[str, Any]:
     """The viewer of one region, by planet (the rule's inputs differ: see rules/report.smk)."""
     tif = region_raster(Path(inputs["elevation"]))
     if region["planet"] == "mars":
         return mars_viewer(region, tif, inputs["mosaic"], out_dir)
     imagery = region_raster(Path(inputs["imagery"]))
-    return earth_viewer(region, tif, imagery, inputs["model"], window_px, overlap_px, out_dir)
+    model = inputs["model"]
+    return earth_viewer(region, tif, imagery, model, window_px, overlap_px, out_dir, window_override)
 

@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from areograph.artefacts.model_dir import ModelMeta
+from areograph.artefacts.types import ModelMismatchError
 from areograph.atomic import atomic_path
 from areograph.models.init import build_model
 
@@ -197,31 +199,27 @@ def resume_problem(
     return None
 
 
-def load_model_meta(path: Path) -> dict[str, Any]:
-    """The ``extra_meta`` a model file or checkpoint was written with (task, scaling, conditioning, ...)."""
-    return dict(load_file(Path(path), map_location="cpu").get("extra_meta", {}))
+def load_model_meta(path: Path) -> ModelMeta:
+    """The typed metadata a model file or checkpoint was written with (task, scaling, tile size, inputs)."""
+    data = load_file(Path(path), map_location="cpu")
+    meta = ModelMeta.from_dict(data.get("extra_meta", {}))
+    inputs = data["generator"]["spec"].get("kwargs", {}).get("in_channels") if "generator" in data else None
+    if inputs is not None and meta.conditioning and len(meta.conditioning) != inputs:
+        raise ModelMismatchError(
+            f"{path}: metadata names {len(meta.conditioning)} input channels {list(meta.conditioning)}, "
+            f"but the generator reads {inputs}"
+        )
+    return meta
 
 
 def model_scaling(
-    model_path: Path, elevation_range_m: Sequence[float] | None, meta: dict[str, Any] | None = None
+    model_path: Path, elevation_range_m: Sequence[float] | None, meta: ModelMeta | None = None
 ) -> tuple[list[float], list[str]]:
     """(elevation range, conditioning) the generator was trained with, from its own metadata.
 
-    A config range that disagrees with the model's is an error: the same metres would mean other
-    heights to the network and the picture would be silently wrong. ``meta`` (the file's
-    ``extra_meta``, when the caller already read it) saves reading the file again.
+    A config range that disagrees with the model's is a :class:`ModelMismatchError`: the same metres
+    would mean other heights to the network and the picture would be silently wrong. ``meta`` (when the
+    caller already read it) saves reading the file again.
     """
     meta = load_model_meta(model_path) if meta is None else meta
-    model_range = meta.get("elevation_range_m")
-    if model_range is None:
-        if elevation_range_m is None:
-            raise ValueError(f"{model_path}: model stores no elevation_range_m; pass one explicitly")
-        model_range = list(elevation_range_m)
-    elif elevation_range_m is not None and list(map(float, elevation_range_m)) != list(
-        map(float, model_range)
-    ):
-        raise ValueError(
-            f"{model_path}: trained with elevation range {model_range} m, but the config asks for "
-            f"{list(elevation_range_m)} m (elevation.earth_range_m); make them agree"
-        )
-    return [float(v) for v in model_range], list(meta.get("conditioning", ["elevation"]))
+    return list(meta.elevation_range(elevation_range_m, model_path)), list(meta.conditioning)

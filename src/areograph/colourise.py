@@ -6,7 +6,6 @@ overlapping-window blended inference as the Mars mosaic (render/windows.py), kee
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from areograph.artefacts.collection import manifest_path
+from areograph.artefacts.frame_sequence import read_frames_index, write_frames_index
 from areograph.artefacts.model_dir import COLOUR_TASK, ModelMeta
 from areograph.atomic import atomic_dir, atomic_path
 from areograph.data.colour import AB_EDGES, ColourPatchDataset, pack_patches
@@ -31,9 +31,6 @@ from areograph.training.modes import BASELINE, TrainingMode
 from areograph.training.trainer import TrainConfig, train
 
 log = logging.getLogger("areograph.colourise")
-
-FRAMES_INDEX = "frames.csv"
-
 
 def filter_colour_frames(
     in_dir: str | Path, out_dir: str | Path, report_csv: str | Path, quality: Mapping[str, Any]
@@ -132,10 +129,7 @@ def colourise_edrs(
             rows.append({"png": name, "edr": frame.path.name, "caption": frame.caption()})
             written.append(Path(out_dir) / name)
             log.info("colourised %s (%s)", frame.path.name, frame.caption())
-        with open(tmp / FRAMES_INDEX, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=["png", "edr", "caption"])
-            writer.writeheader()
-            writer.writerows(rows)
+        write_frames_index(tmp, rows)
     return written
 
 
@@ -204,8 +198,7 @@ def render_rover_videos(
 ) -> None:
     """Captioned colour video, greyscale | colourised video, and a still of the middle frame."""
     frames_dir = Path(frames_dir)
-    with open(frames_dir / FRAMES_INDEX, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = read_frames_index(frames_dir)
     colour = [np.asarray(Image.open(frames_dir / r["png"]).convert("RGB")) for r in rows]
     captions = [r["caption"] for r in rows]
     grey = [read_edr(Path(edr_dir) / r["edr"], percentiles=tuple(stretch_percentiles))[0] for r in rows]

@@ -12,11 +12,25 @@ from pathlib import Path
 
 REGION_NAME = "region.tif"
 INDEX_NAME = "index.geojson"
+TILE_SUFFIX = ".tif"
 
 
 def region_raster(tile_dir: Path) -> Path:
     """The region raster of a tile set."""
     return Path(tile_dir) / REGION_NAME
+
+
+def tile_name(tile_id: str) -> str:
+    """The file name of one tile in its tile set."""
+    return f"{tile_id}{TILE_SUFFIX}"
+
+
+def tile_files(tile_dir: Path) -> dict[str, Path]:
+    """Every tile of a tile set by tile id (the region raster is not a tile); errors name the folder."""
+    tile_dir = Path(tile_dir)
+    if not tile_dir.is_dir():
+        raise FileNotFoundError(f"tile folder {tile_dir} does not exist")
+    return {p.stem: p for p in sorted(tile_dir.glob(f"*{TILE_SUFFIX}")) if p.name != REGION_NAME}
 
 
 def index_path(tile_dir: Path) -> Path:

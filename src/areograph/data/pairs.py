@@ -21,7 +21,7 @@ import rasterio
 import torch
 from torch.utils.data import Dataset
 
-from areograph.artefacts.tileset import REGION_NAME, kept_positions
+from areograph.artefacts.tileset import kept_positions, tile_files
 from areograph.atomic import atomic_path
 from areograph.data.augment import item_rng, paired_augment, split_key
 from areograph.data.conditioning import (
@@ -70,12 +70,6 @@ def assign_splits(
             val_every,
         )
     return labels
-
-
-def _tile_files(tile_dir: Path) -> dict[str, Path]:
-    if not tile_dir.is_dir():
-        raise FileNotFoundError(f"tile folder {tile_dir} does not exist")
-    return {p.stem: p for p in sorted(tile_dir.glob("*.tif")) if p.name != REGION_NAME}
 
 
 def _position(tile_id: str, positions: dict[str, tuple[int, int]] | None, where: Path) -> tuple[int, int]:
@@ -154,7 +148,7 @@ def pack_pairs(
     for region, elev_dir, img_dir in zip(regions, elevation_dirs, imagery_dirs, strict=True):
         name = region["name"]
         elev_dir, img_dir = Path(elev_dir), Path(img_dir)
-        elev_files, img_files = _tile_files(elev_dir), _tile_files(img_dir)
+        elev_files, img_files = tile_files(elev_dir), tile_files(img_dir)
         kept = kept_positions(elev_dir)
         both = sorted(set(elev_files) & set(img_files))
         ids = [t for t in both if kept is None or t in kept]

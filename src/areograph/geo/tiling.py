@@ -29,7 +29,7 @@ from rasterio.transform import Affine
 from rasterio.warp import reproject
 from rasterio.windows import Window, from_bounds
 
-from areograph.artefacts.tileset import INDEX_NAME, REGION_NAME
+from areograph.artefacts.tileset import INDEX_NAME, REGION_NAME, tile_name
 from areograph.artefacts.types import GeoError
 from areograph.atomic import atomic_dir, atomic_path
 from areograph.geo.crs import crs_planet
@@ -266,7 +266,7 @@ def _tile_feature(grid: RegionGrid, row: int, col: int, fraction: float, kept: b
             "col": col,
             "nodata_fraction": round(fraction, 6),
             "kept": kept,
-            "file": f"{tile_id}.tif" if kept else None,
+            "file": tile_name(tile_id) if kept else None,
         },
     }
 
@@ -307,7 +307,7 @@ def _write_tiles(
                     [fillnodata(b, mask=valid.astype(np.uint8), max_search_distance=search) for b in data]
                 ).astype(data.dtype)
             _write_raster(
-                out_dir / f"{tile_id}.tif",
+                out_dir / tile_name(tile_id),
                 data,
                 grid,
                 grid.tile_transform(row, col),

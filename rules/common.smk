@@ -1,6 +1,7 @@
 # Shared helpers for the rules: region lookups, target lists and input functions. No rules here.
 from areograph.artefacts.mosaic import MOSAIC_FILES
 from areograph.artefacts.model_dir import LOSSES_CSV, LOSSES_PNG, MODEL_FILE
+from areograph.artefacts.packed import COLOUR_PATCHES, TERRAIN_PAIRS
 from areograph.config import region_source, regions
 from areograph.geo.planet import planet_plan
 from areograph.workflow import export_src_path
@@ -8,6 +9,9 @@ from areograph.workflow import export_src_path
 RESULTS = config.get("results_dir", "results")
 # Scripts run in a fresh interpreter (or a conda env): let them import the package from src/.
 export_src_path(workflow.basedir)
+# The packed training sets (artefacts/packed.py): packing writes them, training and evaluation read them.
+TERRAIN_PAIRS_NPZ = f"{RESULTS}/datasets/{TERRAIN_PAIRS}"
+COLOUR_PATCHES_NPZ = f"{RESULTS}/datasets/{COLOUR_PATCHES}"
 
 REGIONS = {r["name"]: r for r in config["regions"]}
 # Whole Mars: the planned regions join REGIONS (fetched, tiled and rendered by the same rules), but

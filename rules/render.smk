@@ -6,7 +6,7 @@ rule render_mars:
     input:
         elevation=f"{RESULTS}/tiles/{{region}}/elevation",
         model=render_model_file(),
-        packed=f"{RESULTS}/datasets/terrain_pairs.npz",
+        packed=TERRAIN_PAIRS_NPZ,
     output:
         tif=f"{RESULTS}/mars/{{region}}/{MOSAIC_FILES['tif']}",
         footprint=f"{RESULTS}/mars/{{region}}/{MOSAIC_FILES['footprint']}",

@@ -84,7 +84,7 @@ rule pack_colour_patches:
     input:
         f"{RESULTS}/rovers/kept",
     output:
-        f"{RESULTS}/datasets/colour_patches.npz",
+        COLOUR_PATCHES_NPZ,
     log:
         f"{RESULTS}/logs/pack_colour_patches.log",
     benchmark:
@@ -104,7 +104,7 @@ rule pack_colour_patches:
 rule train_colouriser:
     """U-Net L -> ab colouriser (L1, optionally + PatchGAN) through the shared trainer."""
     input:
-        f"{RESULTS}/datasets/colour_patches.npz",
+        COLOUR_PATCHES_NPZ,
     output:
         model_outputs("colouriser"),
     log:
@@ -163,7 +163,7 @@ rule evaluate_colouriser:
     input:
         unpack(lambda w: COLOUR_MODELS),
         kept=f"{RESULTS}/rovers/kept",
-        packed=f"{RESULTS}/datasets/colour_patches.npz",
+        packed=COLOUR_PATCHES_NPZ,
     output:
         metrics=f"{RESULTS}/eval/colour/metrics.json",
         examples=report(

@@ -53,7 +53,7 @@ rule pack_terrain_pairs:
         elevation=tiles_dirs("elevation", EARTH),
         imagery=tiles_dirs("imagery", EARTH),
     output:
-        f"{RESULTS}/datasets/terrain_pairs.npz",
+        TERRAIN_PAIRS_NPZ,
     log:
         f"{RESULTS}/logs/pack_terrain_pairs.log",
     benchmark:

@@ -6,7 +6,7 @@
 rule train_terrain:
     """One terrain model; resumes from results/models/terrain_<model>/checkpoints/latest.pt."""
     input:
-        f"{RESULTS}/datasets/terrain_pairs.npz",
+        TERRAIN_PAIRS_NPZ,
     output:
         model_outputs("terrain_{model}"),
     log:
@@ -39,7 +39,7 @@ rule evaluate_terrain:
     terrain model against constant colour and colour-by-elevation baselines.
     """
     input:
-        packed=f"{RESULTS}/datasets/terrain_pairs.npz",
+        packed=TERRAIN_PAIRS_NPZ,
         models=terrain_model_files(),
     output:
         metrics=f"{RESULTS}/eval/terrain/metrics.json",
@@ -78,7 +78,7 @@ rule compare_region:
     input:
         elevation=f"{RESULTS}/tiles/{{region}}/elevation",
         imagery=f"{RESULTS}/tiles/{{region}}/imagery",
-        packed=f"{RESULTS}/datasets/terrain_pairs.npz",
+        packed=TERRAIN_PAIRS_NPZ,
         model=render_model_file(),
     output:
         report(

@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
 # File names of the on-disk contracts: each may be spelled in one src module only (artefacts/*).
 ARTEFACT_NAMES = ("MANIFEST.csv", "region.tif", "index.geojson", "model.pt", "losses.csv", "losses.png",
                   "checkpoints/latest.pt", "terraformed.tif", "terraformed.geojson", "quicklook.png",
-                  "side_by_side.png")  # fmt: skip
+                  "side_by_side.png", "terrain_pairs.npz", "colour_patches.npz")  # fmt: skip
 
 
 def _layer(dotted: str) -> int | None:

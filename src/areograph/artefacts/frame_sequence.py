@@ -39,5 +39,5 @@ def read_frames_index(folder: Path | str) -> list[dict[str, str]]:
         reader = csv.DictReader(fh)
         missing = set(FRAME_FIELDS) - set(reader.fieldnames or ())
         if missing:
-            raise ValueError(f"{path}: a frame index needs the columns {FRAME_FIELDS}, missing {sorted(missing)}")
+            raise ValueError(f"{path}: a frame index needs columns {FRAME_FIELDS}; missing {sorted(missing)}")
         return list(reader)

@@ -18,13 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
-from torch.utils.data import Dataset
 
 from areograph.artefacts.collection import read_manifest
 from areograph.atomic import atomic_path
-from areograph.data.augment import item_rng, paired_augment, split_key
+from areograph.data.dataset import PackedSplitDataset
 from areograph.images.lab import AB_SCALE, rgb_to_lab_scaled
 
 logger = logging.getLogger("areograph.data")
@@ -265,15 +263,19 @@ def class_sampling_weights(
     return weights / weights.sum()
 
 
-class ColourPatchDataset(Dataset):
+class ColourPatchDataset(PackedSplitDataset):
     """One split of a packed patch file: ``{"cond": L (1,p,p), "target": ab (2,p,p), "frame": name}``.
 
     Tensors are float32 in [-1, 1]. With ``augment`` (default: on for "train" only) each item is
     flipped left-right with probability 0.5, L and ab together; draws are keyed on ``seed``, the index
-    and the sampler's draw number, as in PairDataset, so resuming repeats them exactly.
+    and the sampler's draw number, as in PairDataset (both are a
+    :class:`~areograph.data.dataset.PackedSplitDataset`), so resuming repeats them exactly.
     ``sample_weights`` (from ``sampling``, see :func:`class_sampling_weights`) tells the trainer to
     draw items by class instead of uniformly.
     """
+
+    what = "patches"
+    size_name = "patch size"
 
     def __init__(
         self,
@@ -283,39 +285,31 @@ class ColourPatchDataset(Dataset):
         seed: int = 0,
         sampling: Mapping[str, Any] | None = None,
     ) -> None:
-        self.packed = Path(packed)
-        with np.load(self.packed) as z:
-            mask = z["split"] == split
-            if not np.any(mask):
-                have = sorted(set(z["split"].tolist()))
-                raise ValueError(f"{self.packed}: no patches in split {split!r} (has {have})")
-            self.lightness = np.ascontiguousarray(z["L"][mask])
-            self.ab = np.ascontiguousarray(z["ab"][mask])
-            self.frame_names = [str(z["frames"][i]) for i in z["frame_index"][mask]]
-            frame_index = z["frame_index"][mask]
-            labelled = "frame_group" in z.files
-            classes = z["frame_class"][frame_index].tolist() if labelled else [""] * len(frame_index)
-            groups = z["frame_group"][frame_index].tolist() if labelled else [""] * len(frame_index)
+        super().__init__(packed, split, split == "train" if augment is None else augment, seed)
+        arrays = self.read(
+            ("L", "ab", "frame_index"),
+            whole=("frames", "frame_class", "frame_group"),
+            optional=("frame_class", "frame_group"),
+        )
+        self.lightness = np.ascontiguousarray(arrays["L"])
+        self.ab = np.ascontiguousarray(arrays["ab"])
+        frame_index = arrays["frame_index"]
+        self.frame_names = [str(arrays["frames"][i]) for i in frame_index]
+        labelled = "frame_group" in arrays
+        classes = arrays["frame_class"][frame_index].tolist() if labelled else [""] * len(frame_index)
+        groups = arrays["frame_group"][frame_index].tolist() if labelled else [""] * len(frame_index)
         self.sample_weights = class_sampling_weights(classes, groups, sampling)
         self.patch_px = int(self.lightness.shape[-1])
-        self.augment = split == "train" if augment is None else augment
-        self.seed = seed
+        self.set_sizes(self.patch_px, self.patch_px)  # load_px == crop_px: no resize, no crop, only the flip
 
     def __len__(self) -> int:
         return len(self.frame_names)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        index, draw = split_key(index)  # the trainer's sampler passes the draw number along
-        cond = self.lightness[index].astype(np.float32)
-        target = self.ab[index].astype(np.float32)
-        if self.augment:  # load_px == crop_px: no resize, no crop, only the shared random flip
-            rng = item_rng(self.seed, draw, index)
-            cond, target = paired_augment([cond, target], self.patch_px, self.patch_px, rng)
-        return {
-            "cond": torch.from_numpy(np.ascontiguousarray(cond)),
-            "target": torch.from_numpy(np.ascontiguousarray(target)),
-            "frame": self.frame_names[index],
-        }
+    def raw_pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.lightness[index].astype(np.float32), self.ab[index].astype(np.float32)
+
+    def labels(self, index: int) -> dict[str, Any]:
+        return {"frame": self.frame_names[index]}
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,10 @@ from typing import Any
 
 import numpy as np
 import rasterio
-import torch
-from torch.utils.data import Dataset
 
+from areograph.artefacts.packed import read_split
 from areograph.artefacts.tileset import kept_positions, tile_files
 from areograph.atomic import atomic_path
-from areograph.data.augment import item_rng, paired_augment, split_key
 from areograph.data.conditioning import (
     DEFAULT_CONDITIONING,
     check_conditioning,
@@ -31,6 +29,7 @@ from areograph.data.conditioning import (
     corner_latitudes,
     latitudes_from_corners,
 )
+from areograph.data.dataset import PackedSplitDataset
 from areograph.data.elevation import scale_elevation
 
 logger = logging.getLogger("areograph.data")
@@ -208,16 +207,13 @@ def training_elevations(packed: Path, max_values: int = 1_000_000, seed: int = 0
     This is the Earth reference distribution for the Mars ``quantile`` rule; sampling keeps it
     small while matching the quantiles closely.
     """
-    with np.load(packed) as z:
-        elev = z["elevation"][z["split"] == "train"].ravel()
-    if elev.size == 0:
-        raise ValueError(f"{packed}: no train tiles to take reference elevations from")
+    elev = read_split(packed, "train", ("elevation",), what="tiles")["elevation"].ravel()
     if elev.size > max_values:
         elev = np.random.default_rng(seed).choice(elev, size=max_values, replace=False)
     return elev
 
 
-class PairDataset(Dataset):
+class PairDataset(PackedSplitDataset):
     """One split of a packed dataset as (scaled elevation, RGB) tensor pairs for pix2pix.
 
     Items are ``{"cond": (C,H,W) float32 in [-1,1], "target": (3,H,W) float32 in [-1,1],
@@ -226,8 +222,12 @@ class PairDataset(Dataset):
     to the tile size and randomly flipped, with one draw shared by both images. Without it the
     tiles come as they are (validation). Draws come from a generator keyed on ``seed``, the index and
     the draw number the trainer's sampler passes in (:class:`~areograph.data.augment.ItemKey`): a pure
-    function of the step, so a resumed run repeats every crop exactly, in any worker or rank.
+    function of the step, so a resumed run repeats every crop exactly, in any worker or rank (the
+    recipe is :class:`~areograph.data.dataset.PackedSplitDataset`'s).
     """
+
+    what = "tiles"
+    size_name = "tile size"
 
     def __init__(
         self,
@@ -239,18 +239,16 @@ class PairDataset(Dataset):
         seed: int = 0,
         conditioning: tuple[str, ...] = DEFAULT_CONDITIONING,
     ) -> None:
-        self.packed = Path(packed)
+        super().__init__(packed, split, augment, seed)
         self.conditioning = check_conditioning(conditioning)
-        with np.load(self.packed) as z:
-            mask = z["split"] == split
-            if not np.any(mask):
-                have = sorted(set(z["split"].tolist()))
-                raise ValueError(f"{self.packed}: no tiles in split {split!r} (has {have})")
-            elevation = z["elevation"][mask]
-            self.imagery = np.ascontiguousarray(z["imagery"][mask])
-            self.tile_ids = [str(t) for t in z["tile_id"][mask]]
-            self.regions = [str(r) for r in z["region"][mask]]
-            corners = z["lat_corners"][mask] if "lat_corners" in z.files else None
+        arrays = self.read(
+            ("elevation", "imagery", "tile_id", "region", "lat_corners"), optional=("lat_corners",)
+        )
+        elevation = arrays["elevation"]
+        self.imagery = np.ascontiguousarray(arrays["imagery"])
+        self.tile_ids = [str(t) for t in arrays["tile_id"]]
+        self.regions = [str(r) for r in arrays["region"]]
+        corners = arrays.get("lat_corners")
         if "latitude" in self.conditioning and corners is None:
             raise ValueError(f"{self.packed}: packed before latitudes were stored; re-run pack_terrain_pairs")
         lo, hi = elevation_range_m
@@ -266,24 +264,14 @@ class PairDataset(Dataset):
                 for k in range(len(scaled))
             ]
         )
-        if augment and load_px < self.tile_px:
-            raise ValueError(f"load_px {load_px} is smaller than the tile size {self.tile_px}")
-        self.load_px = load_px
-        self.augment = augment
-        self.seed = seed
+        self.set_sizes(load_px, self.tile_px)
 
     def __len__(self) -> int:
         return len(self.tile_ids)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        index, draw = split_key(index)  # the trainer's sampler passes the draw number along
-        cond = self.cond[index]
+    def raw_pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         target = np.moveaxis(self.imagery[index], -1, 0).astype(np.float32) / 127.5 - 1.0
-        if self.augment:
-            rng = item_rng(self.seed, draw, index)
-            cond, target = paired_augment([cond, target], self.load_px, self.tile_px, rng)
-        return {
-            "cond": torch.from_numpy(np.ascontiguousarray(cond)),
-            "target": torch.from_numpy(np.ascontiguousarray(target)),
-            "tile_id": self.tile_ids[index],
-        }
+        return self.cond[index], target
+
+    def labels(self, index: int) -> dict[str, Any]:
+        return {"tile_id": self.tile_ids[index]}

@@ -7,6 +7,7 @@ breaks the order or spells a contract's file name itself fails here, not in revi
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,68 @@ def test_layer_check_catches_an_upward_import(tmp_path, monkeypatch):
 def test_artefact_file_name_has_one_home(file_name):
     homes = [name for name, path in _modules() if any(file_name in s for s in _string_constants(path))]
     assert len(homes) == 1 and homes[0].startswith("areograph.artefacts."), homes
+
+
+ROOT = SRC.parents[1]
+API_DOC = ROOT / "docs" / "architecture.md"
+# Called by the framework, never by name (nn.Module.__call__ runs forward).
+IMPLICIT = {"forward"}
+
+
+def _public_functions() -> dict[str, str]:
+    """Public functions and methods of src/, by name -> the module defining it."""
+    found = {}
+    for name, path in _modules():
+        for node in ast.parse(path.read_text()).body:
+            bodies = [node] if isinstance(node, ast.FunctionDef) else []
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                bodies = [m for m in node.body if isinstance(m, ast.FunctionDef)]
+            for fn in bodies:
+                if not fn.name.startswith("_") and fn.name not in IMPLICIT:
+                    found[fn.name] = name
+    return found
+
+
+def _referenced_names(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+    return names
+
+
+def documented_api() -> set[str]:
+    """Function names listed in docs/architecture.md's "Public API without a caller in src/" section."""
+    text = API_DOC.read_text().split("## Public API without a caller in src/", 1)[1].split("\n## ", 1)[0]
+    return {dotted.rsplit(".", 1)[1] for dotted in re.findall(r"`([a-z_.]+\.[a-z_0-9]+)`", text)}
+
+
+def uncalled_functions() -> list[str]:
+    """Public functions nobody calls: not src/, not the rules or their adapters, not the documented API."""
+    used: set[str] = set()
+    for _, path in _modules():
+        used |= _referenced_names(path)
+    for path in [*(ROOT / "workflow_scripts").glob("*.py")]:
+        used |= _referenced_names(path)
+    rules = "\n".join(p.read_text() for p in [ROOT / "Snakefile", *(ROOT / "rules").glob("*.smk")])
+    api = documented_api()
+    return sorted(f"{module}.{fn}" for fn, module in _public_functions().items()
+                  if fn not in used and fn not in api and not re.search(rf"\b{fn}\b", rules))  # fmt: skip
+
+
+def test_every_public_function_has_a_caller_or_is_documented_api():
+    assert uncalled_functions() == [], "call it, make it private, or list it in docs/architecture.md"
+
+
+def test_the_documented_api_exists():
+    assert documented_api() and documented_api() <= set(_public_functions())
+
+
+def test_the_caller_check_can_fail(tmp_path, monkeypatch):
+    fake = tmp_path / "areograph"
+    fake.mkdir()
+    (fake / "lonely.py").write_text("def nobody_calls_me():\n    return 1\n")
+    monkeypatch.setattr(__import__(__name__), "SRC", fake)
+    assert uncalled_functions() == ["areograph.lonely.nobody_calls_me"]

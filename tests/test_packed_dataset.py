@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 from test_pairs import _region
 
-from areograph.artefacts.packed import COLOUR_PATCHES, TERRAIN_PAIRS, read_split
+from areograph.artefacts.packed import COLOUR_PATCHES, TERRAIN_PAIRS, read_packed, read_split
 from areograph.data.augment import ItemKey, item_rng, paired_augment
 from areograph.data.colour import ColourPatchDataset, class_sampling_weights, pack_patches
 from areograph.data.conditioning import conditioning_stack, latitudes_from_corners
@@ -139,3 +139,10 @@ def test_read_split_returns_one_split_and_names_the_file(pairs: Path, tmp_path: 
         np.save(fh, np.zeros(3))
     with pytest.raises(ValueError, match=r"single.npz: not an .npz packed set \(holds a single array\)"):
         read_split(single, "train", ["L"])
+
+
+def test_read_packed_reads_whole_arrays_and_names_a_missing_key(patches: Path) -> None:
+    z = read_packed(patches, ("patch_px", "frames", "no_such"), optional={"no_such"})
+    assert int(z["patch_px"]) == 16 and "no_such" not in z and len(z["frames"]) > 0
+    with pytest.raises(ValueError, match=rf"{COLOUR_PATCHES}: packed set lacks \['no_such'\]"):
+        read_packed(patches, ("patch_px", "no_such"))

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from areograph.artefacts.collection import manifest_path
 from areograph.artefacts.frame_sequence import read_frames_index, write_frames_index
 from areograph.artefacts.model_dir import COLOUR_TASK, ModelMeta
+from areograph.artefacts.packed import read_packed
 from areograph.atomic import atomic_dir, atomic_path
 from areograph.data.colour import AB_EDGES, ColourPatchDataset, pack_patches
 from areograph.images.lab import COLOUR_SPACE, grey_to_l_scaled
@@ -70,9 +71,8 @@ def train_colour(
     """
     torch.set_num_threads(max(1, threads))
     dataset = ColourPatchDataset(Path(packed), "train", seed=training.get("seed", 0), sampling=sampling)
-    with np.load(packed) as z:
-        patch_px, max_side_px = int(z["patch_px"]), int(z["max_side_px"])
-        hist = z["train_ab_hist"] if "train_ab_hist" in z.files else None
+    z = read_packed(packed, ("patch_px", "max_side_px", "train_ab_hist"), optional={"train_ab_hist"})
+    patch_px, max_side_px, hist = int(z["patch_px"]), int(z["max_side_px"]), z.get("train_ab_hist")
     loss, adversarial = colouriser.get("loss", "l1"), bool(colouriser.get("adversarial", False))
     if kind != "baseline" and loss == "classification" and adversarial:
         raise ValueError("rovers.colouriser: loss 'classification' cannot be combined with adversarial: true")

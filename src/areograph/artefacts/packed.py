@@ -23,6 +23,38 @@ COLOUR_PATCHES = "colour_patches.npz"
 SPLIT_KEY = "split"
 
 
+def _open(path: Path) -> np.lib.npyio.NpzFile:
+    """The open ``.npz``; errors name the file (missing, not an npz, a single array)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: packed set not found")
+    try:
+        z = np.load(path)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError) as exc:
+        raise ValueError(f"{path}: not an .npz packed set ({exc})") from exc
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: not an .npz packed set (holds a single array)")
+    return z
+
+
+def _check_keys(path: Path, z: np.lib.npyio.NpzFile, keys: Sequence[str], optional: Collection[str]) -> None:
+    missing = [k for k in keys if k not in z.files and k not in optional]
+    if missing:
+        raise ValueError(f"{path}: packed set lacks {missing} (has {sorted(z.files)})")
+
+
+def read_packed(
+    path: Path | str, keys: Sequence[str], optional: Collection[str] = ()
+) -> dict[str, np.ndarray]:
+    """Whole arrays of a packed set (scalars, per-frame tables, training statistics), in one opening.
+
+    A name in ``optional`` may be absent (older packs) and is then absent from the result.
+    """
+    path = Path(path)
+    with _open(path) as z:
+        _check_keys(path, z, keys, optional)
+        return {k: z[k] for k in keys if k in z.files}
+
+
 def read_split(
     path: Path | str,
     split: str,
@@ -41,18 +73,8 @@ def read_split(
     items (the message lists the splits it has, calling the items ``what``: "tiles", "patches").
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: packed set not found")
-    try:
-        z = np.load(path)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError) as exc:
-        raise ValueError(f"{path}: not an .npz packed set ({exc})") from exc
-    if not isinstance(z, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: not an .npz packed set (holds a single array)")
-    with z:
-        missing = [k for k in (SPLIT_KEY, *keys, *whole) if k not in z.files and k not in optional]
-        if missing:
-            raise ValueError(f"{path}: packed set lacks {missing} (has {sorted(z.files)})")
+    with _open(path) as z:
+        _check_keys(path, z, (SPLIT_KEY, *keys, *whole), optional)
         labels = z[SPLIT_KEY]
         mask = labels == split
         if not np.any(mask):

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from areograph.artefacts.collection import read_manifest
+from areograph.artefacts.packed import read_packed
 from areograph.atomic import atomic_path
 from areograph.data.dataset import PackedSplitDataset
 from areograph.images.lab import AB_SCALE, rgb_to_lab_scaled
@@ -329,12 +330,12 @@ def heldout_frames(kept_dir: str | Path, packed: str | Path, split: str = "val")
     Evaluation colourises full frames (no patch borders) at the scale the model was trained at.
     """
     kept_dir = Path(kept_dir)
-    with np.load(packed) as z:
-        names, sols, splits = z["frames"], z["frame_sol"], z["frame_split"]
-        max_side_px = int(z["max_side_px"])
-        blank = np.full(len(names), "")
-        classes = z["frame_class"] if "frame_class" in z.files else blank
-        groups = z["frame_group"] if "frame_group" in z.files else blank
+    keys = ("frames", "frame_sol", "frame_split", "max_side_px", "frame_class", "frame_group")
+    z = read_packed(packed, keys, optional={"frame_class", "frame_group"})
+    names, sols, splits = z["frames"], z["frame_sol"], z["frame_split"]
+    max_side_px = int(z["max_side_px"])
+    blank = np.full(len(names), "")
+    classes, groups = z.get("frame_class", blank), z.get("frame_group", blank)
     frames = [
         HeldoutFrame(str(n), int(s), load_frame(kept_dir / str(n), max_side_px), str(c), str(g))
         for n, s, sp, c, g in zip(names, sols, splits, classes, groups, strict=True)

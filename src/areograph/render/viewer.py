@@ -24,6 +24,7 @@ import numpy as np
 import rasterio
 
 from areograph.artefacts.tileset import region_raster
+from areograph.artefacts.viewer import LEAFLET_DIR, TILES_DIR, viewer_page
 from areograph.atomic import atomic_dir
 from areograph.render.mosaic import hillshade, predict_earth_region, read_elevation
 from areograph.render.pyramid import TILE_PX, write_pyramid
@@ -65,10 +66,11 @@ def write_viewer(
         raise ValueError(f"{name}: layers differ in size ({base.rgba.shape} vs {overlay.rgba.shape})")
     height, width = base.rgba.shape[:2]
     with atomic_dir(out_dir) as tmp:
-        zooms = {layer.key: write_pyramid(layer.rgba, tmp / "tiles" / layer.key) for layer in (base, overlay)}
+        layers = (base, overlay)
+        zooms = {layer.key: write_pyramid(layer.rgba, tmp / TILES_DIR / layer.key) for layer in layers}
         vendor = resources.files("areograph.render").joinpath("vendor", "leaflet")
         with resources.as_file(vendor) as src:
-            shutil.copytree(src, tmp / "leaflet")
+            shutil.copytree(src, tmp / LEAFLET_DIR)
         config = {
             "name": name,
             "planet": planet,
@@ -87,7 +89,7 @@ def write_viewer(
         # "</" cannot end the JSON's <script> block early once escaped.
         text = template.replace(CONFIG_TOKEN, json.dumps(config).replace("</", "<\\/"))
         text = text.replace(TITLE_TOKEN, f"{name} ({planet}) map viewer")
-        (tmp / "index.html").write_text(text, encoding="utf-8")
+        viewer_page(tmp).write_text(text, encoding="utf-8")
     log.info("viewer %s: %d x %d px, zoom 0-%d", out_dir, width, height, config["max_zoom"])
     return config
 

@@ -1,7 +1,13 @@
 # Shared helpers for the rules: region lookups, target lists and input functions. No rules here.
 from areograph.artefacts.mosaic import MOSAIC_FILES
+from areograph.artefacts.evaluation import eval_files, region_figure
+from areograph.artefacts.layout import benchmark_file, eval_dir, log_file
+from areograph.artefacts.layout import model_dir, rovers_dir, ship_dir
+from areograph.artefacts.rovers import rover_files
+from areograph.artefacts.shipped import shipped_files
 from areograph.artefacts.model_dir import LOSSES_CSV, LOSSES_PNG, MODEL_FILE
 from areograph.artefacts.packed import COLOUR_PATCHES, TERRAIN_PAIRS
+from areograph.artefacts.viewer import VIEWER_PAGE
 from areograph.config import region_source, regions
 from areograph.geo.planet import planet_plan
 from areograph.workflow import export_src_path
@@ -12,6 +18,12 @@ export_src_path(workflow.basedir)
 # The packed training sets (artefacts/packed.py): packing writes them, training and evaluation read them.
 TERRAIN_PAIRS_NPZ = f"{RESULTS}/datasets/{TERRAIN_PAIRS}"
 COLOUR_PATCHES_NPZ = f"{RESULTS}/datasets/{COLOUR_PATCHES}"
+# The evaluation folders and the rover products, by role (artefacts/evaluation.py, artefacts/rovers.py).
+TERRAIN_EVAL = eval_files(eval_dir(RESULTS, "terrain"))
+# The held-out regions' figures, with the {region} wildcard (rule compare_region).
+TERRAIN_REGION_FIGURE = region_figure(eval_dir(RESULTS, "terrain"), "{region}")
+COLOUR_EVAL = eval_files(eval_dir(RESULTS, "colour"))
+ROVER_PRODUCTS = rover_files(rovers_dir(RESULTS))
 
 REGIONS = {r["name"]: r for r in config["regions"]}
 # Whole Mars: the planned regions join REGIONS (fetched, tiled and rendered by the same rules), but
@@ -47,15 +59,15 @@ def tiles_dirs(layer, names):
 
 def terrain_model_files():
     """The model file of every terrain model this config trains (all are evaluated)."""
-    return [f"{RESULTS}/models/terrain_{m}/{MODEL_FILE}" for m in TERRAIN_MODELS]
+    return [
+        f"{model_dir(RESULTS, f'terrain_{m}')}/{MODEL_FILE}" for m in TERRAIN_MODELS
+    ]
 
 
 def render_model_file():
     """The generator the Mars mosaics are rendered with: the shipped weights, else render.model."""
-    return (
-        SHIPPED
-        or f"{RESULTS}/models/terrain_{config['render'].get('model', 'pix2pix')}/{MODEL_FILE}"
-    )
+    model = config["render"].get("model", "pix2pix")
+    return SHIPPED or f"{model_dir(RESULTS, f'terrain_{model}')}/{MODEL_FILE}"
 
 
 def viewer_inputs(wildcards):
@@ -76,11 +88,11 @@ def viewer_inputs(wildcards):
 
 def terrain_targets():
     out = [
-        f"{RESULTS}/eval/terrain/metrics.json",
-        f"{RESULTS}/eval/terrain/examples.png",
-        f"{RESULTS}/eval/terrain/metrics.png",
-        *expand(f"{RESULTS}/eval/terrain/regions/{{region}}.png", region=HELD_OUT),
-        f"{RESULTS}/eval/terrain/metrics.html",
+        TERRAIN_EVAL["metrics"],
+        TERRAIN_EVAL["examples"],
+        TERRAIN_EVAL["plot"],
+        *expand(TERRAIN_REGION_FIGURE, region=HELD_OUT),
+        TERRAIN_EVAL["table"],
         *expand(f"{RESULTS}/viewer/{{region}}", region=MARS + HELD_OUT),
     ]
     for name in MARS:
@@ -96,7 +108,7 @@ COLLECTIONS = {"colour": "rover_colour", "opportunity": "rover_grey"}
 
 def model_outputs(name):
     """Files every training rule writes into results/models/<name>/ (the loss curve goes in the report)."""
-    folder = f"{RESULTS}/models/{name}"
+    folder = model_dir(RESULTS, name)
     curve = report(
         f"{folder}/{LOSSES_PNG}",
         caption="../report/losses.rst",
@@ -108,13 +120,13 @@ def model_outputs(name):
 
 def rover_targets():
     return [
-        f"{RESULTS}/rovers/quality_report.csv",
-        f"{RESULTS}/eval/colour/metrics.json",
-        f"{RESULTS}/eval/colour/metrics.html",
-        f"{RESULTS}/eval/colour/examples.png",
-        f"{RESULTS}/rovers/opportunity_colour.mp4",
-        f"{RESULTS}/rovers/opportunity_side_by_side.mp4",
-        f"{RESULTS}/rovers/still.png",
+        ROVER_PRODUCTS["quality_report"],
+        COLOUR_EVAL["metrics"],
+        COLOUR_EVAL["table"],
+        COLOUR_EVAL["examples"],
+        ROVER_PRODUCTS["video"],
+        ROVER_PRODUCTS["side_by_side"],
+        ROVER_PRODUCTS["still"],
     ]
 
 

@@ -11,7 +11,7 @@ rule viewer:
     output:
         report(
             directory(f"{RESULTS}/viewer/{{region}}"),
-            htmlindex="index.html",
+            htmlindex=VIEWER_PAGE,
             caption=f"{REPORT}/viewer.rst",
             category="Map viewers",
             labels={"region": "{region}"},
@@ -36,10 +36,10 @@ rule viewer:
 rule metrics_table:
     """A metrics JSON as an HTML table for the report."""
     input:
-        f"{RESULTS}/eval/{{track}}/metrics.json",
+        eval_files(eval_dir(RESULTS, "{track}"))["metrics"],
     output:
         report(
-            f"{RESULTS}/eval/{{track}}/metrics.html",
+            eval_files(eval_dir(RESULTS, "{track}"))["table"],
             caption=f"{REPORT}/metrics_table.rst",
             category="Metrics",
             labels={"track": "{track}", "figure": "table"},

@@ -31,10 +31,11 @@ if SHIP_METHOD not in ["colouriser", "baseline", *COMPARE]:
     raise ValueError(
         f"rovers.ship: {SHIP_METHOD!r} is not colouriser, baseline or a rovers.compare variant"
     )
+# The benchmark of the training job that wrote it (its wall time goes on the model card).
 SHIP_BENCHMARK = {
-    "colouriser": "train_colouriser",
-    "baseline": "train_colour_baseline",
-}.get(SHIP_METHOD, f"train_colour_variant/{SHIP_METHOD}")
+    "colouriser": benchmark_file(RESULTS, "train_colouriser"),
+    "baseline": benchmark_file(RESULTS, "train_colour_baseline"),
+}.get(SHIP_METHOD) or benchmark_file(RESULTS, "train_colour_variant", SHIP_METHOD)
 
 
 rule fetch_collection:
@@ -62,7 +63,7 @@ rule filter_rover_colour:
         f"{RESULTS}/raw/rovers/colour",
     output:
         kept=directory(f"{RESULTS}/rovers/kept"),
-        report=f"{RESULTS}/rovers/quality_report.csv",
+        report=ROVER_PRODUCTS["quality_report"],
     log:
         f"{RESULTS}/logs/filter_rover_colour.log",
     benchmark:
@@ -110,7 +111,7 @@ rule train_colouriser:
     log:
         f"{RESULTS}/logs/train_colouriser.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train_colouriser.tsv"
+        benchmark_file(RESULTS, "train_colouriser")
     conda:
         "../envs/rovers.yaml"
     threads: 2
@@ -134,7 +135,7 @@ use rule train_colouriser as train_colour_variant with:
     log:
         f"{RESULTS}/logs/train_colour_variant/{{variant}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train_colour_variant/{{variant}}.tsv"
+        benchmark_file(RESULTS, "train_colour_variant", "{variant}")
     params:
         kind="colouriser",
         colouriser=lambda w: ROVERS["colouriser"] | COMPARE[w.variant],
@@ -149,7 +150,7 @@ use rule train_colouriser as train_colour_baseline with:
     log:
         f"{RESULTS}/logs/train_colour_baseline.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train_colour_baseline.tsv"
+        benchmark_file(RESULTS, "train_colour_baseline")
     params:
         kind="baseline",
         colouriser=config["rovers"]["colouriser"],
@@ -165,9 +166,9 @@ rule evaluate_colouriser:
         kept=f"{RESULTS}/rovers/kept",
         packed=COLOUR_PATCHES_NPZ,
     output:
-        metrics=f"{RESULTS}/eval/colour/metrics.json",
+        metrics=COLOUR_EVAL["metrics"],
         examples=report(
-            f"{RESULTS}/eval/colour/examples.png",
+            COLOUR_EVAL["examples"],
             caption="../report/colour_examples.rst",
             category="Rover colouriser",
             labels={"figure": "held-out examples"},
@@ -220,19 +221,19 @@ rule render_rover_video:
         edrs=f"{RESULTS}/raw/rovers/opportunity",
     output:
         video=report(
-            f"{RESULTS}/rovers/opportunity_colour.mp4",
+            ROVER_PRODUCTS["video"],
             caption="../report/video.rst",
             category="Rover colouriser",
             labels={"figure": "Opportunity video"},
         ),
         side_by_side=report(
-            f"{RESULTS}/rovers/opportunity_side_by_side.mp4",
+            ROVER_PRODUCTS["side_by_side"],
             caption="../report/video.rst",
             category="Rover colouriser",
             labels={"figure": "Opportunity video, greyscale | colourised"},
         ),
         still=report(
-            f"{RESULTS}/rovers/still.png",
+            ROVER_PRODUCTS["still"],
             caption="../report/still.rst",
             category="Rover colouriser",
             labels={"figure": "still"},
@@ -258,11 +259,9 @@ rule ship_colouriser:
     """fp16 weights, validation metrics and a model card of the trained colouriser, for weights/colouriser/."""
     input:
         model=COLOUR_MODELS[SHIP_METHOD],
-        metrics=f"{RESULTS}/eval/colour/metrics.json",
+        metrics=COLOUR_EVAL["metrics"],
     output:
-        model=f"{RESULTS}/ship/colouriser/{MODEL_FILE}",
-        metrics=f"{RESULTS}/ship/colouriser/metrics.json",
-        card=f"{RESULTS}/ship/colouriser/MODEL_CARD.md",
+        **shipped_files(ship_dir(RESULTS, "colouriser")),
     log:
         f"{RESULTS}/logs/ship_colouriser.log",
     conda:
@@ -275,6 +274,6 @@ rule ship_colouriser:
         source=config["sources"]["rover_colour"],
         rovers=ROVERS,
         method=SHIP_METHOD,
-        benchmark=f"{RESULTS}/benchmarks/{SHIP_BENCHMARK}.tsv",
+        benchmark=SHIP_BENCHMARK,
     script:
         "../workflow_scripts/ship_colouriser.py"

@@ -10,9 +10,9 @@ rule train_terrain:
     output:
         model_outputs("terrain_{model}"),
     log:
-        f"{RESULTS}/logs/train_terrain/{{model}}.log",
+        log_file(RESULTS, "train_terrain", "{model}"),
     benchmark:
-        f"{RESULTS}/benchmarks/train_terrain/{{model}}.tsv"
+        benchmark_file(RESULTS, "train_terrain", "{model}")
     conda:
         "../envs/train.yaml"
     threads: 2
@@ -42,15 +42,15 @@ rule evaluate_terrain:
         packed=TERRAIN_PAIRS_NPZ,
         models=terrain_model_files(),
     output:
-        metrics=f"{RESULTS}/eval/terrain/metrics.json",
+        metrics=TERRAIN_EVAL["metrics"],
         examples=report(
-            f"{RESULTS}/eval/terrain/examples.png",
+            TERRAIN_EVAL["examples"],
             caption="../report/terrain_examples.rst",
             category="Terrain validation",
             labels={"region": "validation tiles", "figure": "examples"},
         ),
         plot=report(
-            f"{RESULTS}/eval/terrain/metrics.png",
+            TERRAIN_EVAL["plot"],
             caption="../report/terrain_metrics_plot.rst",
             category="Metrics",
             labels={"track": "terrain", "figure": "plot"},
@@ -82,7 +82,7 @@ rule compare_region:
         model=render_model_file(),
     output:
         report(
-            f"{RESULTS}/eval/terrain/regions/{{region}}.png",
+            TERRAIN_REGION_FIGURE,
             caption="../report/held_out_region.rst",
             category="Terrain validation",
             labels={"region": "{region}", "figure": "held-out region"},

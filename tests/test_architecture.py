@@ -31,7 +31,10 @@ LAYERS: list[tuple[str, ...]] = [
 # File names of the on-disk contracts: each may be spelled in one src module only (artefacts/*).
 ARTEFACT_NAMES = ("MANIFEST.csv", "region.tif", "index.geojson", "model.pt", "losses.csv", "losses.png",
                   "checkpoints/latest.pt", "terraformed.tif", "terraformed.geojson", "quicklook.png",
-                  "side_by_side.png", "terrain_pairs.npz", "colour_patches.npz")  # fmt: skip
+                  "side_by_side.png", "terrain_pairs.npz", "colour_patches.npz", "frames.csv", "index.html",
+                  "metrics.json", "examples.png", "metrics.png", "metrics.html",
+                  "MODEL_CARD.md", "quality_report.csv", "opportunity_colour.mp4",
+                  "opportunity_side_by_side.mp4", "still.png")  # fmt: skip
 
 
 def _layer(dotted: str) -> int | None:

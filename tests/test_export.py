@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
+from areograph.artefacts.evaluation import eval_files
+from areograph.artefacts.layout import benchmark_file, eval_dir, log_file, model_dir
+from areograph.artefacts.model_dir import model_file
+from areograph.artefacts.shipped import shipped_files
 from areograph.config import load_config
 from areograph.models.init import build_model, init_weights
-from areograph.ship import export_fp16
+from areograph.ship import export_fp16, export_terrain
 from areograph.training.checkpoint import load_generator, load_model_meta, model_scaling, save_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,3 +51,32 @@ def test_the_shipped_terrain_weights_match_the_default_config() -> None:
     assert {"italy", "ri"}.isdisjoint(meta.train_regions)  # the held-out regions stayed out
     state = torch.load(path, weights_only=True)["generator"]["state_dict"]
     assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())
+
+
+def test_export_terrain_finds_the_run_where_the_rules_put_it(tmp_path: Path) -> None:
+    """The model, its evaluation, benchmark and log by the results layout the rules use; shipped files."""
+    results = tmp_path / "results"
+    cfg = load_config(ROOT / "config.yaml") | {"results_dir": str(results)}
+    cfg["render"] = cfg["render"] | {"model": "pix2pix"}
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(cfg))
+    torch.manual_seed(0)
+    net = init_weights(build_model(SPEC["name"], **SPEC["kwargs"]))
+    save_model(model_file(model_dir(results, "terrain_pix2pix")), SPEC, net, 5, extra_meta={"tile_px": 64})
+    scores = dict.fromkeys(["l1", "block_l1", "texture", "palette", "psnr", "ssim"], 0.5)
+    metrics = {"train_regions": ["sierra"], "regions": {"italy": {"methods": {"pix2pix": scores}}}}
+    metrics_json = eval_files(eval_dir(results, "terrain"))["metrics"]
+    metrics_json.parent.mkdir(parents=True)
+    metrics_json.write_text(json.dumps(metrics))
+    bench = benchmark_file(results, "train_terrain", "pix2pix")
+    bench.parent.mkdir(parents=True)
+    bench.write_text("s\th:m:s\n120.0\t0:02:00\n")
+    train_log = log_file(results, "train_terrain", "pix2pix")
+    train_log.parent.mkdir(parents=True)
+    train_log.write_text("training on cuda:0 (NVIDIA H200)\n")
+    export_terrain(config_file, tmp_path / "ship")
+    shipped = shipped_files(tmp_path / "ship")
+    assert json.loads(shipped["metrics"].read_text()) == metrics
+    card = shipped["card"].read_text()
+    assert "cuda:0, 2.0 min" in card and "| italy | **pix2pix** |" in card
+    assert load_generator(shipped["model"]) is not None

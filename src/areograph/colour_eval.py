@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from areograph.data.colour import HeldoutFrame, heldout_frames
-from areograph.evaluation import pyplot, save_figure, write_metrics_json
+from areograph.evaluation import ExampleRow, example_grid, write_metrics_json
 from areograph.images.lab import lab_scaled_to_rgb, rgb_to_lab_scaled
 from areograph.metrics import ciede2000, colourfulness_ratio, psnr, ssim
 from areograph.render.frames import colourise_l, load_colouriser
@@ -128,7 +128,8 @@ def evaluate_colour(
             "scores": {name: frame_scores(pred, frame.rgb) for name, pred in preds.items()},
         })  # fmt: skip
         if i in picks:
-            examples.append((f"{frame.class_name or frame.name[:20]} (sol {frame.sol})", frame.rgb, preds))
+            label = f"{frame.class_name or frame.name[:20]} (sol {frame.sol})"
+            examples.append(ExampleRow(label, {"truth": frame.rgb, **preds}))
         if (i + 1) % 200 == 0:
             log.info("evaluated %d of %d frames", i + 1, len(frames))
     table = summary_table(records, methods)
@@ -149,26 +150,8 @@ def evaluate_colour(
         beats = m["colouriser"]["ciede2000"] < m["mean_colour"]["ciede2000"]
         metrics["colouriser_beats_mean_colour_ciede2000"] = beats
     write_metrics_json(out_json, metrics, indent=1)
-    example_grid(examples, Path(out_png))
+    # Rows of frames labelled with class and sol: greyscale | truth | each method (4:3 panels).
+    columns = ["greyscale", "truth", *[m for m in methods if m != "greyscale"]]
+    example_grid(examples, columns, out_png, panel_size=(2.2, 1.9))
     log.info("colour metrics: %s", json.dumps(table["summary"]))
     return metrics
-
-
-def example_grid(examples: Sequence[tuple[str, np.ndarray, dict[str, np.ndarray]]], out_png: Path) -> None:
-    """Rows of greyscale | truth | each method, labelled with the frame's class and sol."""
-    plt = pyplot()
-
-    names = ["greyscale", "truth", *[n for n in examples[0][2] if n != "greyscale"]]
-    fig, axes = plt.subplots(
-        len(examples), len(names), figsize=(2.2 * len(names), 1.9 * len(examples)), squeeze=False
-    )
-    for r, (label, truth, preds) in enumerate(examples):
-        panels = {"truth": truth, **preds}
-        for c, title in enumerate(names):
-            axes[r][c].imshow(np.clip(panels[title], 0, 1))
-            axes[r][c].set_title(title if r == 0 else "", fontsize=9)
-            axes[r][c].axis("off")
-        axes[r][0].text(-0.04, 0.5, label, transform=axes[r][0].transAxes, rotation=90,
-                        ha="right", va="center", fontsize=7)  # fmt: skip
-    fig.tight_layout()
-    save_figure(fig, out_png)

@@ -22,7 +22,10 @@ from typing import Any
 
 import torch
 
-from areograph.artefacts.model_dir import MODEL_FILE, ModelMeta, model_file
+from areograph.artefacts.evaluation import eval_files
+from areograph.artefacts.layout import benchmark_file, eval_dir, log_file, model_dir
+from areograph.artefacts.model_dir import ModelMeta, model_file
+from areograph.artefacts.shipped import SHIPPED_FILES, shipped_files
 from areograph.atomic import atomic_path
 from areograph.config import load_config
 from areograph.training.checkpoint import load_file, write_torch_file
@@ -186,14 +189,15 @@ def export_terrain(config_file: Path, out_dir: Path, max_mb: float = 30.0) -> di
     cfg = load_config(config_file)
     results = Path(cfg.get("results_dir", "results"))
     model = cfg["render"].get("model", "pix2pix")
+    shipped = shipped_files(out_dir)
     return export_model(
-        model_file(results / f"models/terrain_{model}"),
-        results / "eval/terrain/metrics.json",
-        results / f"benchmarks/train_terrain/{model}.tsv",
-        results / f"logs/train_terrain/{model}.log",
-        model_file(out_dir),
-        Path(out_dir) / "MODEL_CARD.md",
-        Path(out_dir) / "metrics.json",
+        model_file(model_dir(results, f"terrain_{model}")),
+        eval_files(eval_dir(results, "terrain"))["metrics"],
+        benchmark_file(results, "train_terrain", model),
+        log_file(results, "train_terrain", model),
+        shipped["model"],
+        shipped["card"],
+        shipped["metrics"],
         model=model,
         title=None,
         config_file=str(config_file),
@@ -338,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("config", type=Path, help="the workflow config the model was trained with")
-    parser.add_argument("out_dir", type=Path, help=f"folder for {MODEL_FILE}, MODEL_CARD.md, metrics.json")
+    parser.add_argument("out_dir", type=Path, help=f"folder for {', '.join(SHIPPED_FILES.values())}")
     parser.add_argument("--max-mb", type=float, default=30.0)
     args = parser.parse_args(argv)
     print(json.dumps(export_terrain(args.config, args.out_dir, args.max_mb)))

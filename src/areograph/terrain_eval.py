@@ -27,7 +27,7 @@ from rasterio import open as rasterio_open
 from areograph.atomic import atomic_path
 from areograph.data.conditioning import conditioning_stack, latitudes_from_corners
 from areograph.data.elevation import scale_elevation
-from areograph.evaluation import pyplot, save_figure, write_metrics_json
+from areograph.evaluation import ExampleRow, example_grid, pyplot, save_figure, write_metrics_json
 from areograph.metrics import ElevationColourLookup, l1, psnr, ssim, unit_rgb
 from areograph.texture import block_l1, palette_swd, texture_swd
 from areograph.training.checkpoint import load_generator, model_scaling
@@ -116,12 +116,12 @@ def evaluate_terrain(
         log.info("region %s (%d tiles): %s", region, len(idx), json.dumps(scores))
         per_region = max(1, n_examples // len(regions))
         for k in np.linspace(0, len(idx) - 1, per_region).round().astype(int):
-            examples.append(
-                (str(data["tile_id"][idx[k]]), elev[k], truth[k], {m: preds[m][k] for m in methods})
-            )
+            panels = {"elevation": elev[k], "real": truth[k], **{m: preds[m][k] for m in methods}}
+            examples.append(ExampleRow(str(data["tile_id"][idx[k]]), panels))
     result["summary"] = summarise(result)
     write_metrics_json(out_json, result)
-    example_grid(examples[:n_examples] if len(examples) > n_examples else examples, Path(out_examples))
+    # Rows of validation tiles: elevation (terrain colormap) | real | every method.
+    example_grid(examples[:n_examples], ["elevation", "real", *methods], out_examples, cmap="terrain")
     metrics_plot(result, Path(out_plot))
     return result
 
@@ -137,30 +137,6 @@ def summarise(result: Mapping[str, Any], model: str | None = None) -> dict[str, 
             per_region[region] = (min if lower else max)(vals, key=vals.get)
         out["best"][metric] = per_region
     return out
-
-
-def example_grid(examples: list, out_png: Path) -> None:
-    """Rows of validation tiles: elevation | real | every method."""
-    plt = pyplot()
-
-    names = list(examples[0][3]) if examples else []
-    cols = 2 + len(names)
-    fig, axes = plt.subplots(len(examples), cols, figsize=(2.2 * cols, 2.3 * len(examples)), squeeze=False)
-    for r, (tile_id, elev, truth, preds) in enumerate(examples):
-        panels = [("elevation", elev), ("real", truth), *preds.items()]
-        for c, (title, img) in enumerate(panels):
-            ax = axes[r][c]
-            if title == "elevation":
-                ax.imshow(img, cmap="terrain")
-            else:
-                ax.imshow(np.clip(img, 0, 1))
-            if r == 0:
-                ax.set_title(title, fontsize=9)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[r][0].set_ylabel(tile_id, fontsize=7)
-    fig.tight_layout()
-    save_figure(fig, out_png)
 
 
 def metrics_plot(result: Mapping[str, Any], out_png: Path) -> None:

@@ -1,0 +1,37 @@
+"""An evaluation folder (``results/eval/<track>/``, track ``terrain`` or ``colour``): figures and scores.
+
+``metrics.json`` is what an evaluation writes (terrain_eval.py, colour_eval.py, through
+evaluation.write_metrics_json) and what the report table (metrics_table.py, as ``metrics.html``) and
+shipping (ship.py, a copy beside the shipped weights) read; ``examples.png`` is the example grid
+(evaluation.example_grid); ``metrics.png`` the terrain track's bars per metric; ``regions/<region>.png``
+a whole held-out Earth region side by side (terrain_eval.region_side_by_side). The colour track writes
+no metric plot and no region figures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+METRICS_JSON = "metrics.json"
+EXAMPLES_PNG = "examples.png"
+METRICS_PNG = "metrics.png"
+METRICS_HTML = "metrics.html"
+REGIONS_DIR = "regions"
+# One figure per held-out region; ``{region}`` is the Snakemake wildcard (see :func:`region_figure`).
+REGION_FIGURE = f"{REGIONS_DIR}/{{region}}.png"
+EVAL_FILES = {
+    "metrics": METRICS_JSON,
+    "examples": EXAMPLES_PNG,
+    "plot": METRICS_PNG,
+    "table": METRICS_HTML,
+}
+
+
+def eval_files(eval_dir: Path | str) -> dict[str, Path]:
+    """The files of an evaluation folder, by role (the keys of :data:`EVAL_FILES`)."""
+    return {role: Path(eval_dir) / name for role, name in EVAL_FILES.items()}
+
+
+def region_figure(eval_dir: Path | str, region: str) -> Path:
+    """The side-by-side figure of one held-out region (``region="{region}"`` gives the rule pattern)."""
+    return Path(eval_dir) / REGION_FIGURE.format(region=region)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from areograph.artefacts.packed import read_packed
 from areograph.data.colour import HeldoutFrame, heldout_frames
 from areograph.evaluation import ExampleRow, example_grid, write_metrics_json
 from areograph.images.lab import lab_scaled_to_rgb, rgb_to_lab_scaled
@@ -107,7 +108,7 @@ def evaluate_colour(
     and per-frame records; ``models`` keeps the overall means under the names earlier versions used.
     """
     frames = heldout_frames(Path(kept_dir), Path(packed), "val")
-    mean_ab = np.load(packed)["train_ab_mean"].astype(np.float32).reshape(2, 1, 1)
+    mean_ab = read_packed(packed, ("train_ab_mean",))["train_ab_mean"].astype(np.float32).reshape(2, 1, 1)
     models = {name: load_colouriser(p) for name, p in model_paths.items()}
     windows = {name: meta.window_px(window_px, model_paths[name], "rovers.render.window_px", window_override)
                for name, (_, meta) in models.items()}  # fmt: skip

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from rasterio import open as rasterio_open
 
+from areograph.artefacts.packed import read_packed, read_split
 from areograph.atomic import atomic_path
 from areograph.data.conditioning import conditioning_stack, latitudes_from_corners
 from areograph.data.elevation import scale_elevation
@@ -82,12 +83,13 @@ def evaluate_terrain(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Score every model and baseline per validation region; write the JSON, example grid and plot."""
-    data = np.load(packed)
+    keys = ("split", "elevation", "imagery", "region", "tile_id", "lat_corners")
+    data = read_packed(packed, keys, optional={"lat_corners"})  # both splits: fit on train, score val
     split = data["split"]
     train_idx, val_idx = np.flatnonzero(split == "train"), np.flatnonzero(split == "val")
     if len(val_idx) == 0:
         raise ValueError(f"{packed}: no validation tiles; set a region's split to 'val' or 'blocks'")
-    corners = data["lat_corners"] if "lat_corners" in data.files else None
+    corners = data.get("lat_corners")
     lookup = ElevationColourLookup.fit(data["elevation"][train_idx], data["imagery"][train_idx])
     mean_colour = data["imagery"][train_idx].reshape(-1, 3).mean(axis=0) / 255.0
     generators = {name: _generator(Path(p), elevation_range_m) for name, p in model_paths.items()}
@@ -183,9 +185,8 @@ def region_side_by_side(
     filled = np.where(valid, elev, np.median(elev[valid]))
     model_rgb = predict_earth_region(elev, valid, profile, Path(model_path), window_px, overlap_px,
                                      window_override)  # fmt: skip
-    with np.load(packed) as z:
-        train = z["split"] == "train"
-        lookup = ElevationColourLookup.fit(z["elevation"][train], z["imagery"][train])
+    train = read_split(packed, "train", ("elevation", "imagery"), what="tiles")
+    lookup = ElevationColourLookup.fit(train["elevation"], train["imagery"])
     lookup_rgb = np.round(lookup.predict(filled) * 255).astype(np.uint8)
     lo, hi = np.percentile(filled[valid], [1, 99])  # the region's own relief, not the model's whole range
     norm = np.clip((filled - lo) / max(hi - lo, 1.0), 0, 1)

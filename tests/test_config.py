@@ -157,6 +157,11 @@ def test_terrain_models_and_render_model_are_checked(config: dict) -> None:
         ),
         (lambda c: c["training"].update(load_px=200), "training.load_px: value 200 is smaller than tiles"),
         (lambda c: c["rovers"]["patches"].update(patch_px=48), "rovers.patches.patch_px: value 48"),
+        (
+            lambda c: c["render"].update(window_px=None, overrides=["window_px"]),
+            "render.overrides: names window_px, but render.window_px is null",
+        ),
+        (lambda c: c["render"].update(overrides=["elevation_range_m"]), "render.overrides"),
     ],
 )
 def test_sizes_that_would_fail_after_fetching_or_training_are_rejected_up_front(

@@ -117,7 +117,8 @@ def evaluate_terrain(
         result["regions"][region] = {"n_tiles": len(idx), "methods": scores}
         log.info("region %s (%d tiles): %s", region, len(idx), json.dumps(scores))
         per_region = max(1, n_examples // len(regions))
-        for k in np.linspace(0, len(idx) - 1, per_region).round().astype(int):
+        # evenly spread over the region, each tile once (a region may have fewer tiles than rows)
+        for k in np.unique(np.linspace(0, len(idx) - 1, per_region).round().astype(int)):
             panels = {"elevation": elev[k], "real": truth[k], **{m: preds[m][k] for m in methods}}
             examples.append(ExampleRow(str(data["tile_id"][idx[k]]), panels))
     result["summary"] = summarise(result)

@@ -58,3 +58,11 @@ def test_no_examples_or_a_missing_panel_is_a_clear_error(tmp_path: Path) -> None
     with pytest.raises(ValueError, match=r"column 'real': shape \(16, 16, 4\)"):
         example_grid([ExampleRow("x", {"real": np.zeros((16, 16, 4))})], ["real"], tmp_path / "e.png")
     assert not any(tmp_path.iterdir())
+
+
+def test_terrain_examples_show_each_tile_once() -> None:
+    from areograph.terrain_eval import example_indices
+
+    assert example_indices(2, 4) == [0, 1]  # linspace would repeat both tiles
+    assert example_indices(10, 4) == [0, 3, 6, 9]
+    assert example_indices(1, 3) == [0]

@@ -72,6 +72,11 @@ def _scores(preds: np.ndarray, truth: np.ndarray, seed: int) -> dict[str, float]
     return out
 
 
+def example_indices(n_tiles: int, n_rows: int) -> list[int]:
+    """Up to ``n_rows`` tiles spread evenly over a region, each once (a region may have fewer tiles)."""
+    return sorted({int(k) for k in np.linspace(0, n_tiles - 1, n_rows).round()})
+
+
 def evaluate_terrain(
     packed: str | Path,
     model_paths: Mapping[str, str | Path],
@@ -117,8 +122,7 @@ def evaluate_terrain(
         result["regions"][region] = {"n_tiles": len(idx), "methods": scores}
         log.info("region %s (%d tiles): %s", region, len(idx), json.dumps(scores))
         per_region = max(1, n_examples // len(regions))
-        # evenly spread over the region, each tile once (a region may have fewer tiles than rows)
-        for k in np.unique(np.linspace(0, len(idx) - 1, per_region).round().astype(int)):
+        for k in example_indices(len(idx), per_region):
             panels = {"elevation": elev[k], "real": truth[k], **{m: preds[m][k] for m in methods}}
             examples.append(ExampleRow(str(data["tile_id"][idx[k]]), panels))
     result["summary"] = summarise(result)

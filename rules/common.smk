@@ -2,7 +2,14 @@
 from areograph.artefacts.mosaic import MOSAIC_FILES
 from areograph.artefacts.evaluation import eval_files, region_figure
 from areograph.artefacts.layout import benchmark_file, eval_dir, log_file
-from areograph.artefacts.layout import model_dir, rovers_dir, ship_dir
+from areograph.artefacts.layout import model_dir, rovers_dir, ship_dir, datasets_dir
+from areograph.artefacts.layout import raw_raster, raw_collection, tiles_dir, mosaic_dir
+from areograph.artefacts.layout import (
+    viewer_dir,
+    kept_dir,
+    frames_dir,
+    terrain_model_name,
+)
 from areograph.artefacts.rovers import rover_files
 from areograph.artefacts.shipped import shipped_files
 from areograph.artefacts.model_dir import LOSSES_CSV, LOSSES_PNG, MODEL_FILE
@@ -16,8 +23,11 @@ RESULTS = config.get("results_dir", "results")
 # Scripts run in a fresh interpreter (or a conda env): let them import the package from src/.
 export_src_path(workflow.basedir)
 # The packed training sets (artefacts/packed.py): packing writes them, training and evaluation read them.
-TERRAIN_PAIRS_NPZ = f"{RESULTS}/datasets/{TERRAIN_PAIRS}"
-COLOUR_PATCHES_NPZ = f"{RESULTS}/datasets/{COLOUR_PATCHES}"
+TERRAIN_PAIRS_NPZ = f"{datasets_dir(RESULTS)}/{TERRAIN_PAIRS}"
+COLOUR_PATCHES_NPZ = f"{datasets_dir(RESULTS)}/{COLOUR_PATCHES}"
+# The rover folders (artefacts/layout.py): fetched collections, kept frames, colourised frames.
+KEPT_FRAMES = str(kept_dir(RESULTS))
+OPPORTUNITY_FRAMES = str(frames_dir(RESULTS))
 # The evaluation folders and the rover products, by role (artefacts/evaluation.py, artefacts/rovers.py).
 TERRAIN_EVAL = eval_files(eval_dir(RESULTS, "terrain"))
 # The held-out regions' figures, with the {region} wildcard (rule compare_region).
@@ -30,7 +40,7 @@ REGIONS = {r["name"]: r for r in config["regions"]}
 # only the planet target asks for them.
 PLANET = planet_plan(config)
 PLANET_REGIONS = [r["name"] for r in PLANET.regions] if PLANET else []
-PLANET_MOSAIC = f"{RESULTS}/mars/planet/terraformed_mars.tif"  # beside the regions (the DVC render stage)
+PLANET_MOSAIC = f"{mosaic_dir(RESULTS, 'planet')}/terraformed_mars.tif"  # beside the regions (the DVC render stage)
 REGIONS |= {r["name"]: r for r in PLANET.regions} if PLANET else {}
 EARTH = [r["name"] for r in regions(config, "earth")]
 # Whole Earth regions held out of training: each gets a side-by-side picture.
@@ -53,35 +63,61 @@ def input_name(wildcards):
     return f"{REGIONS[wildcards.region]['planet']}_{wildcards.layer}"
 
 
+def raw(region="{region}", layer="{layer}"):
+    """A fetched region raster (wildcards by default)."""
+    return str(raw_raster(RESULTS, region, layer))
+
+
+def tiles(region="{region}", layer="{layer}"):
+    """A region's tile set folder (wildcards by default)."""
+    return str(tiles_dir(RESULTS, region, layer))
+
+
+def mosaic(role, region="{region}"):
+    """One product of a rendered Mars region, by its MOSAIC_FILES role."""
+    return f"{mosaic_dir(RESULTS, region)}/{MOSAIC_FILES[role]}"
+
+
+def viewer(region="{region}"):
+    """A region's map viewer folder."""
+    return str(viewer_dir(RESULTS, region))
+
+
+def rover_collection(name="{collection}"):
+    """A fetched rover collection folder."""
+    return str(raw_collection(RESULTS, name))
+
+
 def tiles_dirs(layer, names):
-    return expand(f"{RESULTS}/tiles/{{region}}/{layer}", region=names)
+    return [tiles(name, layer) for name in names]
 
 
 def terrain_model_files():
     """The model file of every terrain model this config trains (all are evaluated)."""
     return [
-        f"{model_dir(RESULTS, f'terrain_{m}')}/{MODEL_FILE}" for m in TERRAIN_MODELS
+        f"{model_dir(RESULTS, terrain_model_name(m))}/{MODEL_FILE}"
+        for m in TERRAIN_MODELS
     ]
 
 
 def render_model_file():
     """The generator the Mars mosaics are rendered with: the shipped weights, else render.model."""
     model = config["render"].get("model", "pix2pix")
-    return SHIPPED or f"{model_dir(RESULTS, f'terrain_{model}')}/{MODEL_FILE}"
+    return SHIPPED or f"{model_dir(RESULTS, terrain_model_name(model))}/{MODEL_FILE}"
 
 
 def viewer_inputs(wildcards):
     """Mars: the terraformed mosaic over its elevation; Earth: elevation, real imagery and the model."""
     region = wildcards.region
-    elevation = f"{RESULTS}/tiles/{region}/elevation"
+    elevation = tiles(region, "elevation")
     if REGIONS[region]["planet"] == "mars":
         return {
             "elevation": elevation,
-            "mosaic": f"{RESULTS}/mars/{region}/{MOSAIC_FILES['tif']}",
+            "mosaic": mosaic("tif", region),
         }
     return {
         "elevation": elevation,
-        "imagery": f"{RESULTS}/tiles/{region}/imagery",
+        "imagery": tiles(region, "imagery"),
         "model": render_model_file(),
     }
 
@@ -93,13 +129,10 @@ def terrain_targets():
         TERRAIN_EVAL["plot"],
         *expand(TERRAIN_REGION_FIGURE, region=HELD_OUT),
         TERRAIN_EVAL["table"],
-        *expand(f"{RESULTS}/viewer/{{region}}", region=MARS + HELD_OUT),
+        *[viewer(name) for name in MARS + HELD_OUT],
     ]
     for name in MARS:
-        out += expand(
-            f"{RESULTS}/mars/{name}/{{f}}",
-            f=list(MOSAIC_FILES.values()),
-        )
+        out += [mosaic(role, name) for role in MOSAIC_FILES]
     return out
 
 
@@ -138,9 +171,7 @@ def planet_targets():
 def planet_region_tifs(wildcards):
     if not PLANET:
         raise ValueError("the planet target needs planet.enabled: true in the config")
-    return expand(
-        f"{RESULTS}/mars/{{region}}/{MOSAIC_FILES['tif']}", region=PLANET_REGIONS
-    )
+    return [mosaic("tif", name) for name in PLANET_REGIONS]
 
 
 def all_targets():

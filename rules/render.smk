@@ -4,20 +4,20 @@
 rule render_mars:
     """Terraformed mosaic as a COG (Mars AEQD CRS) + lon/lat footprint, a quicklook, hillshade | terraformed."""
     input:
-        elevation=f"{RESULTS}/tiles/{{region}}/elevation",
+        elevation=tiles(layer="elevation"),
         model=render_model_file(),
         packed=TERRAIN_PAIRS_NPZ,
     output:
-        tif=f"{RESULTS}/mars/{{region}}/{MOSAIC_FILES['tif']}",
-        footprint=f"{RESULTS}/mars/{{region}}/{MOSAIC_FILES['footprint']}",
+        tif=mosaic("tif"),
+        footprint=mosaic("footprint"),
         quicklook=report(
-            f"{RESULTS}/mars/{{region}}/{MOSAIC_FILES['quicklook']}",
+            mosaic("quicklook"),
             caption="../report/mars_quicklook.rst",
             category="Terraformed Mars",
             labels={"region": "{region}", "figure": "quicklook"},
         ),
         side_by_side=report(
-            f"{RESULTS}/mars/{{region}}/{MOSAIC_FILES['side_by_side']}",
+            mosaic("side_by_side"),
             caption="../report/mars_side_by_side.rst",
             category="Terraformed Mars",
             labels={"region": "{region}", "figure": "hillshade | terraformed"},

@@ -10,7 +10,7 @@ rule viewer:
         unpack(viewer_inputs),
     output:
         report(
-            directory(f"{RESULTS}/viewer/{{region}}"),
+            directory(viewer()),
             htmlindex=VIEWER_PAGE,
             caption=f"{REPORT}/viewer.rst",
             category="Map viewers",

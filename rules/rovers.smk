@@ -20,9 +20,9 @@ wildcard_constraints:
 
 # Every colouriser the evaluation scores, by method name (variants and shipped weights included).
 COLOUR_MODELS = {
-    "colouriser": f"{RESULTS}/models/colouriser/{MODEL_FILE}",
-    "baseline": f"{RESULTS}/models/colour_baseline/{MODEL_FILE}",
-    **{v: f"{RESULTS}/models/colouriser_{v}/{MODEL_FILE}" for v in COMPARE},
+    "colouriser": f"{model_dir(RESULTS, 'colouriser')}/{MODEL_FILE}",
+    "baseline": f"{model_dir(RESULTS, 'colour_baseline')}/{MODEL_FILE}",
+    **{v: f"{model_dir(RESULTS, f'colouriser_{v}')}/{MODEL_FILE}" for v in COMPARE},
     **({"shipped": SHIPPED_COLOURISER} if SHIPPED_COLOURISER else {}),
 }
 # Which trained model ship_colouriser packages: "colouriser", "baseline" or a `compare` variant.
@@ -41,7 +41,7 @@ SHIP_BENCHMARK = {
 rule fetch_collection:
     """Download (or copy from the sample) one rover image collection with its MANIFEST.csv."""
     output:
-        directory(f"{RESULTS}/raw/rovers/{{collection}}"),
+        directory(rover_collection()),
     log:
         f"{RESULTS}/logs/fetch_collection/{{collection}}.log",
     conda:
@@ -60,9 +60,9 @@ rule fetch_collection:
 rule filter_rover_colour:
     """Quality filter: drop blurred, empty, corrupt, greyscale and duplicate frames; one report row each."""
     input:
-        f"{RESULTS}/raw/rovers/colour",
+        rover_collection("colour"),
     output:
-        kept=directory(f"{RESULTS}/rovers/kept"),
+        kept=directory(KEPT_FRAMES),
         report=ROVER_PRODUCTS["quality_report"],
     log:
         f"{RESULTS}/logs/filter_rover_colour.log",
@@ -83,7 +83,7 @@ rule filter_rover_colour:
 rule pack_colour_patches:
     """LAB patches (L -> ab) of the kept frames, train/validation split by sol."""
     input:
-        f"{RESULTS}/rovers/kept",
+        KEPT_FRAMES,
     output:
         COLOUR_PATCHES_NPZ,
     log:
@@ -163,7 +163,7 @@ rule evaluate_colouriser:
     """Held-out CIEDE2000 / colourfulness / PSNR / SSIM of every method and two baselines, per group."""
     input:
         unpack(lambda w: COLOUR_MODELS),
-        kept=f"{RESULTS}/rovers/kept",
+        kept=KEPT_FRAMES,
         packed=COLOUR_PATCHES_NPZ,
     output:
         metrics=COLOUR_EVAL["metrics"],
@@ -193,10 +193,10 @@ rule evaluate_colouriser:
 rule colourise_opportunity:
     """Colourise every Opportunity HazCam EDR at full resolution (blended windows, own L kept)."""
     input:
-        edrs=f"{RESULTS}/raw/rovers/opportunity",
-        model=SHIPPED_COLOURISER or f"{RESULTS}/models/colouriser/{MODEL_FILE}",
+        edrs=rover_collection("opportunity"),
+        model=SHIPPED_COLOURISER or COLOUR_MODELS["colouriser"],
     output:
-        directory(f"{RESULTS}/rovers/frames"),
+        directory(OPPORTUNITY_FRAMES),
     log:
         f"{RESULTS}/logs/colourise_opportunity.log",
     benchmark:
@@ -217,8 +217,8 @@ rule colourise_opportunity:
 rule render_rover_video:
     """Captioned 5 FPS H.264 videos: colourised, and greyscale | colourised; plus a still."""
     input:
-        frames=f"{RESULTS}/rovers/frames",
-        edrs=f"{RESULTS}/raw/rovers/opportunity",
+        frames=OPPORTUNITY_FRAMES,
+        edrs=rover_collection("opportunity"),
     output:
         video=report(
             ROVER_PRODUCTS["video"],

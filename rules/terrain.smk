@@ -5,7 +5,7 @@
 rule fetch_raster:
     """Download (or copy from the sample) one layer of one region for its Haversine-planned box."""
     output:
-        f"{RESULTS}/raw/{{region}}/{{layer}}.tif",
+        raw(),
     log:
         f"{RESULTS}/logs/fetch_raster/{{region}}_{{layer}}.log",
     conda:
@@ -26,9 +26,9 @@ rule fetch_raster:
 rule tile_layer:
     """Reproject one region's layer onto its AEQD grid and cut 256 px tiles plus a GeoJSON index."""
     input:
-        f"{RESULTS}/raw/{{region}}/{{layer}}.tif",
+        raw(),
     output:
-        directory(f"{RESULTS}/tiles/{{region}}/{{layer}}"),
+        directory(tiles()),
     log:
         f"{RESULTS}/logs/tile_layer/{{region}}_{{layer}}.log",
     benchmark:

@@ -8,7 +8,7 @@ rule train_terrain:
     input:
         TERRAIN_PAIRS_NPZ,
     output:
-        model_outputs("terrain_{model}"),
+        model_outputs(terrain_model_name("{model}")),
     log:
         log_file(RESULTS, "train_terrain", "{model}"),
     benchmark:
@@ -76,8 +76,8 @@ rule evaluate_terrain:
 rule compare_region:
     """A whole held-out region as a user sees it: elevation | real | rendered model | lookup (one PNG)."""
     input:
-        elevation=f"{RESULTS}/tiles/{{region}}/elevation",
-        imagery=f"{RESULTS}/tiles/{{region}}/imagery",
+        elevation=tiles(layer="elevation"),
+        imagery=tiles(layer="imagery"),
         packed=TERRAIN_PAIRS_NPZ,
         model=render_model_file(),
     output:

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from areograph.artefacts.evaluation import eval_files
-from areograph.artefacts.layout import benchmark_file, eval_dir, log_file, model_dir
+from areograph.artefacts.layout import benchmark_file, eval_dir, log_file, model_dir, terrain_model_name
 from areograph.artefacts.model_dir import ModelMeta, model_file
 from areograph.artefacts.shipped import SHIPPED_FILES, shipped_files
 from areograph.atomic import atomic_path
@@ -191,7 +191,7 @@ def export_terrain(config_file: Path, out_dir: Path, max_mb: float = 30.0) -> di
     model = cfg["render"].get("model", "pix2pix")
     shipped = shipped_files(out_dir)
     return export_model(
-        model_file(model_dir(results, f"terrain_{model}")),
+        model_file(model_dir(results, terrain_model_name(model))),
         eval_files(eval_dir(results, "terrain"))["metrics"],
         benchmark_file(results, "train_terrain", model),
         log_file(results, "train_terrain", model),

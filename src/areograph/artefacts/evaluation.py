@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from areograph.artefacts.roles import files_by_role
+
 METRICS_JSON = "metrics.json"
 EXAMPLES_PNG = "examples.png"
 METRICS_PNG = "metrics.png"
@@ -29,7 +31,7 @@ EVAL_FILES = {
 
 def eval_files(eval_dir: Path | str) -> dict[str, Path]:
     """The files of an evaluation folder, by role (the keys of :data:`EVAL_FILES`)."""
-    return {role: Path(eval_dir) / name for role, name in EVAL_FILES.items()}
+    return files_by_role(eval_dir, EVAL_FILES)
 
 
 def region_figure(eval_dir: Path | str, region: str) -> Path:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from areograph.artefacts.roles import files_by_role
+
 MOSAIC_FILES = {
     "tif": "terraformed.tif",
     "footprint": "terraformed.geojson",
@@ -19,4 +21,4 @@ MOSAIC_FILES = {
 
 def mosaic_files(region_dir: Path | str) -> dict[str, Path]:
     """Every product of a rendered region folder, by role (the keys of :data:`MOSAIC_FILES`)."""
-    return {role: Path(region_dir) / name for role, name in MOSAIC_FILES.items()}
+    return files_by_role(region_dir, MOSAIC_FILES)

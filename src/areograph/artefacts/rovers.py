@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from areograph.artefacts.roles import files_by_role
+
 ROVER_FILES = {
     "quality_report": "quality_report.csv",
     "video": "opportunity_colour.mp4",
@@ -21,4 +23,4 @@ ROVER_FILES = {
 
 def rover_files(rovers_dir: Path | str) -> dict[str, Path]:
     """The rover products in ``rovers_dir``, by role (the keys of :data:`ROVER_FILES`)."""
-    return {role: Path(rovers_dir) / name for role, name in ROVER_FILES.items()}
+    return files_by_role(rovers_dir, ROVER_FILES)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from areograph.artefacts.evaluation import METRICS_JSON
 from areograph.artefacts.model_dir import MODEL_FILE
+from areograph.artefacts.roles import files_by_role
 
 MODEL_CARD = "MODEL_CARD.md"
 SHIPPED_FILES = {"model": MODEL_FILE, "metrics": METRICS_JSON, "card": MODEL_CARD}
@@ -20,4 +21,4 @@ SHIPPED_FILES = {"model": MODEL_FILE, "metrics": METRICS_JSON, "card": MODEL_CAR
 
 def shipped_files(folder: Path | str) -> dict[str, Path]:
     """The files of a shipped-weights folder, by role (the keys of :data:`SHIPPED_FILES`)."""
-    return {role: Path(folder) / name for role, name in SHIPPED_FILES.items()}
+    return files_by_role(folder, SHIPPED_FILES)

@@ -17,6 +17,7 @@ from matplotlib.colors import LightSource
 from PIL import Image
 from rasterio.enums import ColorInterp
 
+from areograph.artefacts.model_dir import ModelMeta
 from areograph.atomic import atomic_path
 from areograph.data.conditioning import conditioning_stack, pixel_latitudes
 from areograph.data.elevation import mars_to_earth_elevation, scale_elevation
@@ -97,10 +98,14 @@ def region_conditioning(
     earth_reference_m: np.ndarray | None,
     elevation_range_m: Sequence[float] | None,
     mars_rule: str,
+    meta: ModelMeta | None = None,
 ) -> np.ndarray:
-    """The generator input (C, H, W) for a Mars region: Mars heights mapped to Earth's, scaled as trained."""
+    """The generator input (C, H, W) for a Mars region: Mars heights mapped to Earth's, scaled as trained.
+
+    ``meta`` (the model's, when the caller already read it) saves reading the file again.
+    """
     filled = np.where(valid, elev, np.median(elev[valid]))
-    meta = load_model_meta(Path(model_path))
+    meta = load_model_meta(Path(model_path)) if meta is None else meta
     elevation_range_m, conditioning = model_scaling(Path(model_path), elevation_range_m, meta)
     stored = meta.earth_reference_quantiles_m
     if stored is not None:  # the model's own training distribution, not this run's sample
@@ -137,10 +142,11 @@ def render_mars(
     model's metadata; a config value that disagrees is a ModelMismatchError before anything is written.
     """
     region_raster = Path(region_raster)
-    window_px = load_model_meta(Path(model_path)).window_px(window_px, model_path, override=window_override)
+    meta = load_model_meta(Path(model_path))
+    window_px = meta.window_px(window_px, model_path, override=window_override)
     elev, valid, profile = read_elevation(region_raster)
     cond = region_conditioning(
-        elev, valid, profile, model_path, earth_reference_m, elevation_range_m, mars_rule
+        elev, valid, profile, model_path, earth_reference_m, elevation_range_m, mars_rule, meta
     )
     model = load_generator(Path(model_path))
     predict = generator_predictor(model)

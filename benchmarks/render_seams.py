@@ -135,7 +135,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     mars_rule = yaml.safe_load((ROOT / "config.yaml").read_text())["elevation"]["mars_rule"]
     elev, valid, profile = read_elevation(args.dem)
-    cond = region_conditioning(elev, valid, profile, args.model, None, None, mars_rule)
+    cond, _ = region_conditioning(elev, valid, profile, args.model, None, None, mars_rule)
     predict = generator_predictor(load_generator(args.model))
     records = []
     references = {}  # per window size: the dense render (overlap 3/4 window) the artefacts are taken from

@@ -54,13 +54,23 @@ SHIPPED = config["render"].get("weights")  # rovers.smk has its own SHIPPED_COLO
 
 wildcard_constraints:
     region="|".join(REGIONS) or "NO_REGION",
-    layer="elevation|imagery",
+    layer="elevation|imagery|water",
     model="|".join(TERRAIN_MODELS),
 
 
 def input_name(wildcards):
     """The config source input (earth_elevation, ...) for a region's layer."""
     return f"{REGIONS[wildcards.region]['planet']}_{wildcards.layer}"
+
+
+def sea_raster(wildcards):
+    """An Earth region's water raster, for its elevation layer (the sea goes in at 0 m); else nothing."""
+    if (
+        wildcards.layer == "elevation"
+        and REGIONS[wildcards.region]["planet"] == "earth"
+    ):
+        return [raw(wildcards.region, "water")]
+    return []
 
 
 def raw(region="{region}", layer="{layer}"):
@@ -118,6 +128,7 @@ def viewer_inputs(wildcards):
     return {
         "elevation": elevation,
         "imagery": tiles(region, "imagery"),
+        "water": tiles(region, "water"),
         "model": render_model_file(),
     }
 

@@ -24,9 +24,13 @@ rule fetch_raster:
 
 
 rule tile_layer:
-    """Reproject one region's layer onto its AEQD grid and cut 256 px tiles plus a GeoJSON index."""
+    """Reproject one region's layer onto its AEQD grid and cut 256 px tiles plus a GeoJSON index.
+
+    An Earth elevation layer also reads the region's water raster: the sea goes in at 0 m.
+    """
     input:
-        raw(),
+        raster=raw(),
+        sea=sea_raster,
     output:
         directory(tiles()),
     log:
@@ -52,6 +56,7 @@ rule pack_terrain_pairs:
     input:
         elevation=tiles_dirs("elevation", EARTH),
         imagery=tiles_dirs("imagery", EARTH),
+        water=tiles_dirs("water", EARTH),
     output:
         TERRAIN_PAIRS_NPZ,
     log:

@@ -25,7 +25,11 @@ rule train_terrain:
         conditioning=lambda w: TERRAIN_MODELS[w.model].get(
             "conditioning", ["elevation"]
         ),
-        models=config["models"],
+        models=lambda w: config["models"]
+        | {
+            "pix2pix": config["models"]["pix2pix"]
+            | TERRAIN_MODELS[w.model].get("pix2pix", {})
+        },
         training=lambda w: config["training"]
         | {k: v for k, v in TERRAIN_MODELS[w.model].items() if k == "steps"},
         tile_px=config["tiles"]["size_px"],
@@ -78,6 +82,7 @@ rule compare_region:
     input:
         elevation=tiles(layer="elevation"),
         imagery=tiles(layer="imagery"),
+        water=tiles(layer="water"),
         packed=TERRAIN_PAIRS_NPZ,
         model=render_model_file(),
     output:

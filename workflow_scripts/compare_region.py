@@ -19,4 +19,5 @@ with log_to(snakemake.log[0]):
         p.render["overlap_px"],
         snakemake.output[0],
         window_override=window_override(p.render),
+        water_raster=region_raster(i.water),
     )

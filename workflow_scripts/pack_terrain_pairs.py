@@ -5,4 +5,4 @@ from areograph.terraform import pack_terrain_pairs
 
 with log_to(snakemake.log[0]):
     i = snakemake.input
-    pack_terrain_pairs(snakemake.params.regions, i.elevation, i.imagery, snakemake.output[0])
+    pack_terrain_pairs(snakemake.params.regions, i.elevation, i.imagery, snakemake.output[0], i.water)

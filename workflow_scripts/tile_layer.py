@@ -5,4 +5,6 @@ from areograph.terraform import tile_region_inputs
 
 with log_to(snakemake.log[0]):
     p = snakemake.params
-    tile_region_inputs(p.region, p.tiles, {p.layer: snakemake.input[0]}, {p.layer: snakemake.output[0]})
+    i = snakemake.input
+    sea = i.sea[0] if i.sea else None
+    tile_region_inputs(p.region, p.tiles, {p.layer: i.raster}, {p.layer: snakemake.output[0]}, sea)

@@ -185,8 +185,12 @@ def regions(config: Mapping[str, Any], planet: str | None = None) -> list[dict[s
 
 
 def region_source(config: Mapping[str, Any], region: Mapping[str, Any], input_name: str) -> dict[str, Any]:
-    """The source spec serving ``input_name`` for ``region``: its ``sources`` entry, else the global one."""
-    return dict(region.get("sources", {}).get(input_name) or config["sources"][input_name])
+    """The source spec serving ``input_name`` for ``region``: its ``sources`` entry, else the global one
+    (else the input's default, sources.DEFAULT_SOURCES)."""
+    from areograph.sources import DEFAULT_SOURCES
+
+    spec = region.get("sources", {}).get(input_name) or config["sources"].get(input_name)
+    return dict(spec or DEFAULT_SOURCES[input_name])
 
 
 def tiles_shape(region: Mapping[str, Any]) -> tuple[int, int]:

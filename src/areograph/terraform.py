@@ -32,7 +32,8 @@ log = logging.getLogger("areograph.terraform")
 
 # Resampling per input kind: DEMs are smooth fields (bilinear); imagery must be low-pass filtered when
 # downsampled or it aliases (average).
-RESAMPLING = {"elevation": "bilinear", "imagery": "average"}
+# Water (1 = sea) is averaged and rounded: the majority of each 200 m pixel.
+RESAMPLING = {"elevation": "bilinear", "imagery": "average", "water": "average"}
 
 
 def grid_for(region: Mapping[str, Any], tiles: Mapping[str, Any]) -> RegionGrid:
@@ -69,8 +70,12 @@ def tile_region_inputs(
     tiles: Mapping[str, Any],
     rasters: Mapping[str, str | Path],
     out_dirs: Mapping[str, str | Path],
+    sea_raster: str | Path | None = None,
 ) -> dict[str, TileReport]:
-    """Reproject each raster of one region once onto its grid and cut it into tiles."""
+    """Reproject each raster of one region once onto its grid and cut it into tiles.
+
+    ``sea_raster`` (the region's water input) puts the sea at 0 m in its elevation, so coastal tiles stay.
+    """
     grid = grid_for(region, tiles)
     reports = {}
     for kind, raster in rasters.items():
@@ -81,6 +86,7 @@ def tile_region_inputs(
             RESAMPLING[kind],
             tiles["max_nodata_fraction"],
             tiles.get("max_dropped_fraction", MAX_DROPPED_FRACTION),
+            sea_raster=Path(sea_raster) if sea_raster and kind == "elevation" else None,
         )
         log.info(
             "%s %s: kept %d tiles, dropped %d", region["name"], kind, len(report.kept), len(report.dropped)
@@ -94,13 +100,15 @@ def pack_terrain_pairs(
     elevation_dirs: Sequence[str | Path],
     imagery_dirs: Sequence[str | Path],
     out_path: str | Path,
+    water_dirs: Sequence[str | Path] | None = None,
 ) -> dict[str, Any]:
-    """Pair elevation and imagery tiles of all Earth regions into one packed dataset."""
+    """Pair elevation, imagery and water tiles of all Earth regions into one packed dataset."""
     summary = pack_pairs(
         [dict(r) for r in regions],
         [Path(p) for p in elevation_dirs],
         [Path(p) for p in imagery_dirs],
         Path(out_path),
+        None if water_dirs is None else [Path(p) for p in water_dirs],
     )
     log.info("packed pairs: %s", summary)
     return summary

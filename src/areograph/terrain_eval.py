@@ -48,13 +48,13 @@ LOWER_IS_BETTER = {
 
 
 def _generator(path: Path, elevation_range_m: Sequence[float] | None):
-    """A predict(elevation_m (H,W), corners (2,2)) -> (H,W,3) [0,1] function for one model file."""
+    """A predict(elevation_m (H,W), corners (2,2), water (H,W)) -> (H,W,3) [0,1] function of a model file."""
     scale, conditioning = model_scaling(path, elevation_range_m)
     model = load_generator(path)
 
-    def predict(elev: np.ndarray, corners: np.ndarray | None) -> np.ndarray:
+    def predict(elev: np.ndarray, corners: np.ndarray | None, water: np.ndarray | None) -> np.ndarray:
         lat = None if corners is None else latitudes_from_corners(corners, *elev.shape)
-        cond = conditioning_stack(scale_elevation(elev, *scale), lat, conditioning)
+        cond = conditioning_stack(scale_elevation(elev, *scale), lat, conditioning, water)
         with torch.no_grad():
             out = model(torch.from_numpy(cond)[None])[0]
         return unit_rgb(out.numpy()).astype(np.float32)
@@ -88,13 +88,14 @@ def evaluate_terrain(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Score every model and baseline per validation region; write the JSON, example grid and plot."""
-    keys = ("split", "elevation", "imagery", "region", "tile_id", "lat_corners")
-    data = read_packed(packed, keys, optional={"lat_corners"})  # both splits: fit on train, score val
+    keys = ("split", "elevation", "imagery", "region", "tile_id", "lat_corners", "water")
+    # both splits: fit on train, score val
+    data = read_packed(packed, keys, optional={"lat_corners", "water"})
     split = data["split"]
     train_idx, val_idx = np.flatnonzero(split == "train"), np.flatnonzero(split == "val")
     if len(val_idx) == 0:
         raise ValueError(f"{packed}: no validation tiles; set a region's split to 'val' or 'blocks'")
-    corners = data.get("lat_corners")
+    corners, water = data.get("lat_corners"), data.get("water")
     lookup = ElevationColourLookup.fit(data["elevation"][train_idx], data["imagery"][train_idx])
     mean_colour = data["imagery"][train_idx].reshape(-1, 3).mean(axis=0) / 255.0
     generators = {name: _generator(Path(p), elevation_range_m) for name, p in model_paths.items()}
@@ -113,7 +114,12 @@ def evaluate_terrain(
         truth = data["imagery"][idx].astype(np.float32) / 255.0
         elev = data["elevation"][idx]
         preds = {
-            name: np.stack([g(elev[k], None if corners is None else corners[i]) for k, i in enumerate(idx)])
+            name: np.stack(
+                [
+                    g(elev[k], None if corners is None else corners[i], None if water is None else water[i])
+                    for k, i in enumerate(idx)
+                ]
+            )
             for name, g in generators.items()
         }
         preds["constant"] = np.broadcast_to(mean_colour.astype(np.float32), truth.shape)
@@ -177,19 +183,21 @@ def region_side_by_side(
     out_png: str | Path,
     max_px: int = 768,
     window_override: bool = False,
+    water_raster: str | Path | None = None,
 ) -> dict[str, Any]:
     """A whole validation region as a user sees it: elevation | real | model (blended windows) | lookup."""
     from matplotlib import colormaps
     from PIL import Image
 
-    from areograph.render.mosaic import hillshade, predict_earth_region, read_elevation
+    from areograph.render.mosaic import hillshade, predict_earth_region, read_elevation, read_water
 
     elev, valid, profile = read_elevation(Path(elevation_raster))
+    water = read_water(None if water_raster is None else Path(water_raster), elev.shape)
     with rasterio_open(imagery_raster) as ds:
         real = np.moveaxis(ds.read(), 0, -1)
     filled = np.where(valid, elev, np.median(elev[valid]))
     model_rgb = predict_earth_region(elev, valid, profile, Path(model_path), window_px, overlap_px,
-                                     window_override)  # fmt: skip
+                                     window_override, water)  # fmt: skip
     train = read_split(packed, "train", ("elevation", "imagery"), what="tiles")
     lookup = ElevationColourLookup.fit(train["elevation"], train["imagery"])
     lookup_rgb = np.round(lookup.predict(filled) * 255).astype(np.uint8)

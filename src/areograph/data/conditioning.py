@@ -6,6 +6,11 @@ green at 40 and bare at 16, and elevation alone cannot say which. The channel is
 one southern training region), scaled so that 0 deg -> -1 and 90 deg -> +1 like the other inputs.
 Training tiles and Mars renders build their channels here, so a model sees the same numbers on both
 planets (Mars latitudes are planetocentric, as on its grid).
+
+``water`` tells the generator where the water is (Earth: the sea from a shoreline data set or the
+elevation source, never from the imagery; Mars: below a chosen sea level), so that it learns what a
+coast, a beach or a delta looks like and can draw a sea where a user asks for one: -1 = land, +1 =
+water. Heights are measured above the water level, so the sea itself is at 0 m.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import numpy as np
 import pyproj
 from rasterio.transform import Affine
 
-CONDITIONING_INPUTS = ("elevation", "latitude")
+CONDITIONING_INPUTS = ("elevation", "latitude", "water")
 DEFAULT_CONDITIONING = ("elevation",)
 
 
@@ -67,10 +72,21 @@ def latitudes_from_corners(corners: np.ndarray, height: int, width: int) -> np.n
     return (top * (1 - v) + bottom * v).astype(np.float32)
 
 
+def water_channel(water: np.ndarray) -> np.ndarray:
+    """A water mask (bool, or 0/1) as the generator sees it: land -1, water +1 (float32)."""
+    return np.where(np.asarray(water) > 0, 1.0, -1.0).astype(np.float32)
+
+
 def conditioning_stack(
-    scaled_elevation: np.ndarray, latitude_deg: np.ndarray | None, inputs: Sequence[str]
+    scaled_elevation: np.ndarray,
+    latitude_deg: np.ndarray | None,
+    inputs: Sequence[str],
+    water: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(C, H, W) float32 generator input: the scaled elevation, then each further input in order."""
+    """(C, H, W) float32 generator input: the scaled elevation, then each further input in order.
+
+    ``water`` None with a water channel asked for means dry land everywhere (a Mars without a sea).
+    """
     inputs = check_conditioning(inputs)
     channels = [np.asarray(scaled_elevation, dtype=np.float32)]
     for name in inputs[1:]:
@@ -78,4 +94,9 @@ def conditioning_stack(
             if latitude_deg is None:
                 raise ValueError("conditioning asks for latitude but no latitudes were given")
             channels.append(latitude_channel(latitude_deg))
+        elif name == "water":
+            mask = np.zeros(channels[0].shape, bool) if water is None else water
+            if np.shape(mask) != channels[0].shape:
+                raise ValueError(f"water mask is {np.shape(mask)}, elevation {channels[0].shape}")
+            channels.append(water_channel(mask))
     return np.stack(channels).astype(np.float32)

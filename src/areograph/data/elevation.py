@@ -121,3 +121,43 @@ def mars_to_earth_elevation(
     else:
         raise ValueError(f"unknown Mars elevation rule {rule!r}; expected one of {list(MARS_RULES)}")
     return out.astype(np.float32)
+
+
+# Mars's relief, areoid metres (MOLA: Hellas floor about -8,200 m, Olympus Mons +21,229 m): a sea level
+# outside it is a dry or a drowned planet, never what a user meant.
+MARS_RELIEF_M = (-8200.0, 21229.0)
+
+
+def mars_with_sea(
+    mars_m: np.ndarray,
+    rule: str,
+    earth_reference_m: np.ndarray | None,
+    sea_level_m: float | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mars heights as Earth heights above a chosen sea level, and the water mask (float32 m, bool).
+
+    ``sea_level_m`` None = a dry Mars (every pixel land: today's picture). Otherwise pixels below the
+    level are water at 0 m (the sea surface, as Earth's sea is in the training tiles) and the land's
+    heights above the level are brought into the Earth range by ``rule`` (:func:`mars_to_earth_elevation`)
+    with the shoreline at 0 m: ``offset`` keeps metres above the level, ``quantile`` maps the land onto
+    the Earth land distribution (which starts at the coast). NaN (nodata) stays NaN and is never water.
+    """
+    mars = np.asarray(mars_m, dtype=np.float64)
+    finite = np.isfinite(mars)
+    if sea_level_m is None:
+        return mars_to_earth_elevation(mars, rule, earth_reference_m), np.zeros(mars.shape, bool)
+    lo, hi = MARS_RELIEF_M
+    if not lo <= sea_level_m <= hi:
+        raise ValueError(f"sea level {sea_level_m:g} m is outside Mars's relief [{lo:g}, {hi:g}] m")
+    water = finite & (mars < sea_level_m)
+    land = finite & ~water
+    out = np.full(mars.shape, np.nan)
+    out[water] = 0.0
+    if land.any():
+        above = np.where(land, mars - sea_level_m, np.nan)
+        if rule == "offset":
+            out[land] = above[land]  # metres above the sea; the shoreline is 0 m
+        else:
+            mapped = mars_to_earth_elevation(above, rule, earth_reference_m)
+            out[land] = np.maximum(mapped[land], 0.0)  # land never below its own sea
+    return out.astype(np.float32), water

@@ -89,6 +89,17 @@ def _same_georef(a: rasterio.DatasetReader, b: rasterio.DatasetReader) -> bool:
     return a.crs == b.crs and linear and origin
 
 
+def _read_water(path: Path | None, shape: tuple[int, int]) -> np.ndarray:
+    """A water tile as (H, W) uint8 0/1; no tile (a region without a water layer) = all land."""
+    if path is None:
+        return np.zeros(shape, np.uint8)
+    with rasterio.open(path) as w:
+        water = w.read(1)
+    if water.shape != shape:
+        raise ValueError(f"{path}: water tile is {water.shape} px, its elevation tile {shape}")
+    return (water == 1).astype(np.uint8)
+
+
 def _read_pair(elev_path: Path, img_path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Read one pair (elevation, RGB, corner latitudes), refusing pairs that are not the same pixels."""
     with rasterio.open(elev_path) as e, rasterio.open(img_path) as i:
@@ -125,6 +136,7 @@ def pack_pairs(
     elevation_dirs: Sequence[Path],
     imagery_dirs: Sequence[Path],
     out_path: Path,
+    water_dirs: Sequence[Path] | None = None,
 ) -> dict[str, Any]:
     """Pair elevation and imagery tiles by id across regions and write one packed ``.npz`` atomically.
 
@@ -133,7 +145,8 @@ def pack_pairs(
     kept in ``index.geojson`` when one exists) are paired; the rest are reported as unpaired. Pairs
     whose shape or georeferencing differ raise ``ValueError`` naming both files, and nothing is
     written. Arrays: ``elevation`` float32 (N,H,W) metres, ``imagery`` uint8 (N,H,W,3), ``lat_corners``
-    float32 (N,2,2) latitudes of each tile's corner pixels (see data/conditioning.py), and
+    float32 (N,2,2) latitudes of each tile's corner pixels (see data/conditioning.py), ``water`` uint8
+    (N,H,W) 1 = water, from ``water_dirs[k]`` (a region's water tile set; none = all land), and
     ``tile_id``, ``region``, ``row``, ``col``, ``split`` (N,). Returns a JSON-able summary.
     """
     if not (len(regions) == len(elevation_dirs) == len(imagery_dirs)):
@@ -141,13 +154,19 @@ def pack_pairs(
             f"need one elevation and one imagery folder per region: {len(regions)} regions, "
             f"{len(elevation_dirs)} elevation and {len(imagery_dirs)} imagery folders"
         )
-    elevations, images, latitudes, meta = [], [], [], []
+    water_dirs = [None] * len(regions) if water_dirs is None else list(water_dirs)
+    if len(water_dirs) != len(regions):
+        raise ValueError(f"need one water folder per region: {len(regions)} regions, {len(water_dirs)} folders")
+    elevations, images, latitudes, waters, meta = [], [], [], [], []
     summary: dict[str, Any] = {"regions": {}, "unpaired": {}}
     seen: dict[str, str] = {}
-    for region, elev_dir, img_dir in zip(regions, elevation_dirs, imagery_dirs, strict=True):
+    for region, elev_dir, img_dir, water_dir in zip(
+        regions, elevation_dirs, imagery_dirs, water_dirs, strict=True
+    ):
         name = region["name"]
         elev_dir, img_dir = Path(elev_dir), Path(img_dir)
         elev_files, img_files = tile_files(elev_dir), tile_files(img_dir)
+        water_files = {} if water_dir is None else tile_files(Path(water_dir))
         kept = kept_positions(elev_dir)
         both = sorted(set(elev_files) & set(img_files))
         ids = [t for t in both if kept is None or t in kept]
@@ -169,6 +188,9 @@ def pack_pairs(
                 raise ValueError(f"tile id {tile_id!r} appears in regions {seen[tile_id]!r} and {name!r}")
             seen[tile_id] = name
             elev, rgb, corners = _read_pair(elev_files[tile_id], img_files[tile_id])
+            if water_dir is not None and tile_id not in water_files:
+                raise ValueError(f"{water_dir}: no water tile {tile_id!r} for {elev_files[tile_id]}")
+            water = _read_water(water_files.get(tile_id), elev.shape)
             if elevations and elev.shape != elevations[0].shape:
                 raise ValueError(
                     f"{elev_files[tile_id]}: tile is {elev.shape} px, earlier tiles {elevations[0].shape}"
@@ -176,6 +198,7 @@ def pack_pairs(
             elevations.append(elev)
             images.append(rgb)
             latitudes.append(corners)
+            waters.append(water)
             meta.append((tile_id, name, row, col, label))
         summary["regions"][name] = {s: labels.count(s) for s in ("train", "val")}
     if not meta:
@@ -188,6 +211,7 @@ def pack_pairs(
             elevation=np.stack(elevations),
             imagery=np.stack(images),
             lat_corners=np.stack(latitudes).astype(np.float32),
+            water=np.stack(waters),
             tile_id=tile_id.astype(str),
             region=region_col.astype(str),
             row=row.astype(np.int32),
@@ -197,17 +221,22 @@ def pack_pairs(
     summary["n_pairs"] = len(meta)
     summary["splits"] = {s: int(np.count_nonzero(split == s)) for s in ("train", "val")}
     summary["tile_px"] = list(elevations[0].shape)
+    summary["water_fraction"] = float(np.mean([w.mean() for w in waters]))
     logger.info("packed %d pairs into %s: %s", len(meta), out_path, summary["splits"])
     return summary
 
 
 def training_elevations(packed: Path, max_values: int = 1_000_000, seed: int = 0) -> np.ndarray:
-    """A random sample (at most ``max_values``) of the train split's elevations in metres.
+    """A random sample (at most ``max_values``) of the train split's land elevations in metres.
 
-    This is the Earth reference distribution for the Mars ``quantile`` rule; sampling keeps it
-    small while matching the quantiles closely.
+    This is the Earth reference distribution for the Mars ``quantile`` rule (Mars land is mapped onto
+    Earth land; water is not ground); sampling keeps it small while matching the quantiles closely.
     """
-    elev = read_split(packed, "train", ("elevation",), what="tiles")["elevation"].ravel()
+    arrays = read_split(packed, "train", ("elevation", "water"), what="tiles", optional=("water",))
+    elev = arrays["elevation"]
+    if arrays.get("water") is not None:
+        elev = elev[arrays["water"] == 0]
+    elev = elev.ravel()
     if elev.size > max_values:
         elev = np.random.default_rng(seed).choice(elev, size=max_values, replace=False)
     return elev
@@ -242,7 +271,8 @@ class PairDataset(PackedSplitDataset):
         super().__init__(packed, split, augment, seed)
         self.conditioning = check_conditioning(conditioning)
         arrays = self.read(
-            ("elevation", "imagery", "tile_id", "region", "lat_corners"), optional=("lat_corners",)
+            ("elevation", "imagery", "tile_id", "region", "lat_corners", "water"),
+            optional=("lat_corners", "water"),
         )
         elevation = arrays["elevation"]
         self.imagery = np.ascontiguousarray(arrays["imagery"])
@@ -251,6 +281,9 @@ class PairDataset(PackedSplitDataset):
         corners = arrays.get("lat_corners")
         if "latitude" in self.conditioning and corners is None:
             raise ValueError(f"{self.packed}: packed before latitudes were stored; re-run pack_terrain_pairs")
+        water = arrays.get("water")
+        if "water" in self.conditioning and water is None:
+            raise ValueError(f"{self.packed}: packed before water was stored; re-run pack_terrain_pairs")
         lo, hi = elevation_range_m
         scaled = scale_elevation(elevation, lo, hi)  # one clip warning for the whole split
         self.tile_px = int(elevation.shape[1])
@@ -258,8 +291,10 @@ class PairDataset(PackedSplitDataset):
         self.cond = np.stack(
             [
                 conditioning_stack(
-                    scaled[k], None if corners is None else latitudes_from_corners(corners[k], h, w),
+                    scaled[k],
+                    None if corners is None else latitudes_from_corners(corners[k], h, w),
                     self.conditioning,
+                    None if water is None else water[k],
                 )
                 for k in range(len(scaled))
             ]

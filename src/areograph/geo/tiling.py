@@ -388,6 +388,43 @@ def cut_tiles(
         return _write_tiles(region_raster, grid, tmp, max_nodata_fraction, max_dropped_fraction)
 
 
+SEA_LEVEL_M = 0
+
+
+def fill_sea(region_raster: Path, sea_raster: Path, grid: RegionGrid) -> float:
+    """Put the sea at 0 m and mark it valid in a region's elevation raster (in place); returns its share.
+
+    Elevation sources have no heights over the sea (SRTM leaves it void), so without this every coastal
+    tile would be dropped as nodata. ``sea_raster`` is the region's ``earth_water`` input (1 = sea), read
+    onto the same grid; heights are then "above the local water level" everywhere. Not atomic on its
+    own: call it on a raster inside an atomic folder.
+    """
+    region_raster = Path(region_raster)
+    sea_grid = region_raster.with_name(f".sea-{region_raster.name}")
+    try:
+        reproject_to_grid(Path(sea_raster), grid, sea_grid, "average")
+        with _open(sea_grid) as ds:
+            sea = (ds.read(1) == 1) & (ds.dataset_mask() > 0)
+    finally:
+        sea_grid.unlink(missing_ok=True)
+    with _open(region_raster) as ds:
+        data, valid = ds.read(), ds.dataset_mask() > 0
+        nodata, colorinterp, tags = ds.nodata, list(ds.colorinterp), ds.tags()
+    data[:, sea] = SEA_LEVEL_M
+    share = float(sea.mean())
+    _write_raster(
+        region_raster,
+        data,
+        grid,
+        grid.transform,
+        nodata,
+        colorinterp,
+        valid | sea,
+        tags | {"AREOGRAPH_SEA_FILLED": f"{share:.6f}", "AREOGRAPH_SEA_SOURCE": Path(sea_raster).name},
+    )
+    return share
+
+
 def tile_region(
     src_path: Path,
     grid: RegionGrid,
@@ -395,13 +432,18 @@ def tile_region(
     resampling: str,
     max_nodata_fraction: float,
     max_dropped_fraction: float = MAX_DROPPED_FRACTION,
+    sea_raster: Path | None = None,
 ) -> TileReport:
     """Reproject ``src_path`` into ``grid`` (kept as ``out_dir/region.tif``) and cut it into tiles.
 
-    Both steps write into one temporary folder swapped into place at the end, so a failure leaves no
-    partial ``out_dir``.
+    ``sea_raster`` (an elevation layer's water input) sets the sea to 0 m first (:func:`fill_sea`), so
+    coastal tiles are kept. Both steps write into one temporary folder swapped into place at the end,
+    so a failure leaves no partial ``out_dir``.
     """
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         region = reproject_to_grid(src_path, grid, tmp / REGION_NAME, resampling)
+        if sea_raster is not None:
+            share = fill_sea(region, Path(sea_raster), grid)
+            log.info("region %s: %.1f %% of the grid is sea, at %g m", grid.name, 100 * share, SEA_LEVEL_M)
         return _write_tiles(region, grid, tmp, max_nodata_fraction, max_dropped_fraction)

@@ -55,4 +55,7 @@ def init_weights(model: nn.Module, std: float = 0.02) -> nn.Module:
             nn.init.normal_(module.weight, 1.0, std)
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
+    for module in model.modules():  # layers whose start matters more than N(0, std), e.g. ICNR sub-pixel
+        if hasattr(module, "init_icnr"):
+            module.init_icnr()
     return model

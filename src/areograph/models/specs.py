@@ -44,6 +44,9 @@ def generator_specs(
             "ngf": pix2pix["ngf"],
             "depth": pix2pix.get("depth") or depth_for_tile(tile_px),
             "dropout": pix2pix["dropout"],
+            # Absent keys mean the reference's layers: older configs and model files rebuild unchanged.
+            "upsample": pix2pix.get("upsample", "transposed"),
+            "downsample": pix2pix.get("downsample", "strided"),
         },
     }
     if not adversarial:

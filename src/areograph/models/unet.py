@@ -13,6 +13,17 @@ CD512-CD1024-CD1024-C1024-C1024-C512-C256-C128 (input widths, after the skip con
 dropout 0.5 in the three decoder layers nearest the bottleneck. The junyanz code shifts this by one
 block: its innermost block has no dropout and the next three do. Here the innermost block and the two
 above it carry dropout.
+
+Upsampling and downsampling are options, because the reference's choices draw a lattice. A transposed
+convolution with kernel 4 and stride 2 paints the output in a period-2 checkerboard that compounds over
+the decoder's levels into 2-8 px grids (Odena, Dumoulin and Olah 2016, "Deconvolution and Checkerboard
+Artifacts"); the encoder's stride-2 convolutions alias fine detail into the skip connections (Zhang 2019,
+"Making Convolutional Networks Shift-Invariant Again"). ``upsample``: ``transposed`` (the reference),
+``bilinear`` / ``nearest`` (resize-convolution: x2 resize, then a 3 x 3 convolution; a bilinear x2 resize
+has no response at the output's Nyquist frequency, so no period-2 pattern can come out of it) or
+``subpixel`` (3 x 3 convolution to 4x the channels, then pixel shuffle, ICNR-initialised so that it
+starts as a nearest resize). ``downsample``: ``strided`` (the reference) or ``blur`` (a fixed 3 x 3
+binomial low-pass before each stride-2 convolution: anti-aliased downsampling).
 """
 
 from __future__ import annotations
@@ -20,7 +31,11 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+UPSAMPLE_MODES = ("transposed", "bilinear", "nearest", "subpixel")
+DOWNSAMPLE_MODES = ("strided", "blur")
 
 
 def depth_for_tile(tile_px: int) -> int:
@@ -37,6 +52,72 @@ def depth_for_tile(tile_px: int) -> int:
 def level_channels(level: int, ngf: int) -> int:
     """Feature width after the ``level``-th downsampling (1-based): ngf * 2^(level-1), capped at 8 ngf."""
     return ngf * min(2 ** (level - 1), 8)
+
+
+class Blur(nn.Module):
+    """Fixed depthwise 3 x 3 binomial low-pass ([1, 2, 1] / 4 each way), reflect-padded: zero at Nyquist."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        k1 = torch.tensor([1.0, 2.0, 1.0]) / 4.0
+        self.register_buffer("kernel", torch.outer(k1, k1).expand(channels, 1, 3, 3).contiguous())
+        self.channels = channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Low-pass each channel; same size out."""
+        x = F.pad(x, (1, 1, 1, 1), mode="reflect")
+        return F.conv2d(x, self.kernel.to(x.dtype), groups=self.channels)
+
+
+class SubPixelUp(nn.Module):
+    """x2 upsampling by a 3 x 3 convolution to 4 x ``out_nc`` channels and a pixel shuffle (Shi et al. 2016).
+
+    :meth:`init_icnr` (called by ``models.init.init_weights`` after the normal init) copies each
+    output channel's kernel to its four sub-pixels (Aitken et al. 2017, "ICNR"), so the layer starts as
+    a nearest resize + convolution, free of checkerboard.
+    """
+
+    def __init__(self, in_nc: int, out_nc: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_nc, out_nc * 4, kernel_size=3, padding=1, bias=True)
+        self.shuffle = nn.PixelShuffle(2)
+        self.out_nc = out_nc
+
+    @torch.no_grad()
+    def init_icnr(self) -> None:
+        """Make the four sub-pixel kernels of every output channel equal (ICNR)."""
+        w = self.conv.weight.view(self.out_nc, 4, *self.conv.weight.shape[1:])
+        w.copy_(w[:, :1].expand_as(w))
+        if self.conv.bias is not None:
+            b = self.conv.bias.view(self.out_nc, 4)
+            b.copy_(b[:, :1].expand_as(b))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, in, H, W) -> (N, out, 2H, 2W)."""
+        return self.shuffle(self.conv(x))
+
+
+def up_layer(in_nc: int, out_nc: int, mode: str) -> nn.Module:
+    """One x2 upsampling layer of the decoder (see the module docstring for the modes)."""
+    if mode == "transposed":
+        return nn.ConvTranspose2d(in_nc, out_nc, kernel_size=4, stride=2, padding=1, bias=True)
+    if mode in ("bilinear", "nearest"):
+        corners = {"align_corners": False} if mode == "bilinear" else {}
+        resize = nn.Upsample(scale_factor=2, mode=mode, **corners)
+        return nn.Sequential(resize, nn.Conv2d(in_nc, out_nc, kernel_size=3, padding=1, bias=True))
+    if mode == "subpixel":
+        return SubPixelUp(in_nc, out_nc)
+    raise ValueError(f"unknown upsample mode {mode!r}; expected one of {list(UPSAMPLE_MODES)}")
+
+
+def down_layer(in_nc: int, out_nc: int, mode: str) -> nn.Module:
+    """One stride-2 downsampling convolution of the encoder, anti-aliased when ``mode`` is "blur"."""
+    conv = nn.Conv2d(in_nc, out_nc, kernel_size=4, stride=2, padding=1, bias=True)
+    if mode == "strided":
+        return conv
+    if mode == "blur":
+        return nn.Sequential(Blur(in_nc), conv)
+    raise ValueError(f"unknown downsample mode {mode!r}; expected one of {list(DOWNSAMPLE_MODES)}")
 
 
 class SkipBlock(nn.Module):
@@ -56,6 +137,8 @@ class SkipBlock(nn.Module):
         *,
         outermost: bool = False,
         dropout: float = 0.0,
+        upsample: str = "transposed",
+        downsample: str = "strided",
     ) -> None:
         super().__init__()
         self.outermost = outermost
@@ -63,9 +146,11 @@ class SkipBlock(nn.Module):
         input_nc = outer_nc if input_nc is None else input_nc
         # Instance norm without affine parameters, as the reference's `--norm instance`; its convs
         # therefore keep their biases.
-        down_conv = nn.Conv2d(input_nc, inner_nc, kernel_size=4, stride=2, padding=1, bias=True)
+        # The innermost level's input is 2 x 2 at full depth: nothing there to alias, and too small to
+        # reflect-pad, so it keeps the plain strided convolution.
+        down_conv = down_layer(input_nc, inner_nc, "strided" if innermost else downsample)
         up_in = inner_nc if innermost else inner_nc * 2
-        up_conv = nn.ConvTranspose2d(up_in, outer_nc, kernel_size=4, stride=2, padding=1, bias=True)
+        up_conv = up_layer(up_in, outer_nc, upsample)
         down: list[nn.Module]
         up: list[nn.Module]
         if outermost:
@@ -94,7 +179,8 @@ class UNetGenerator(nn.Module):
 
     ``depth`` is the number of stride-2 downsamplings (8 at 256 px; see :func:`depth_for_tile`);
     H and W must be divisible by 2^depth. ``n_dropout`` decoder blocks nearest the bottleneck get
-    ``dropout`` (0.5 and 3 in the paper).
+    ``dropout`` (0.5 and 3 in the paper). ``upsample`` / ``downsample``: see the module docstring (the
+    defaults are the reference's, so model files written before the option rebuild unchanged).
     """
 
     def __init__(
@@ -105,22 +191,33 @@ class UNetGenerator(nn.Module):
         depth: int = 8,
         dropout: float = 0.5,
         n_dropout: int = 3,
+        upsample: str = "transposed",
+        downsample: str = "strided",
     ) -> None:
         super().__init__()
+        if upsample not in UPSAMPLE_MODES or downsample not in DOWNSAMPLE_MODES:
+            raise ValueError(
+                f"upsample must be one of {list(UPSAMPLE_MODES)} and downsample one of "
+                f"{list(DOWNSAMPLE_MODES)}, got {upsample!r} and {downsample!r}"
+            )
         if depth < 1:
             raise ValueError(f"U-Net depth must be >= 1, got {depth}")
         self.depth = depth
         block: SkipBlock | None = None
+        sampling = {"upsample": upsample, "downsample": downsample}
         for level in range(depth, 0, -1):  # innermost first
             with_dropout = dropout if depth - level < n_dropout else 0.0
             if level == 1:
-                block = SkipBlock(out_channels, level_channels(1, ngf), in_channels, block, outermost=True)
+                block = SkipBlock(
+                    out_channels, level_channels(1, ngf), in_channels, block, outermost=True, **sampling
+                )
             else:
                 block = SkipBlock(
                     level_channels(level - 1, ngf),
                     level_channels(level, ngf),
                     submodule=block,
                     dropout=with_dropout,
+                    **sampling,
                 )
         assert block is not None
         self.model = block

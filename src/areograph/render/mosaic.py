@@ -20,10 +20,11 @@ from rasterio.enums import ColorInterp
 from areograph.artefacts.model_dir import ModelMeta
 from areograph.atomic import atomic_path
 from areograph.data.conditioning import conditioning_stack, pixel_latitudes
-from areograph.data.elevation import mars_to_earth_elevation, scale_elevation
+from areograph.data.elevation import mars_with_sea, scale_elevation
 from areograph.data.pairs import training_elevations
 from areograph.geo.footprint import footprint_path, write_footprint
 from areograph.geo.geotiff import write_cog
+from areograph.lattice import lattice_ratios
 from areograph.render.predictor import generator_predictor
 from areograph.render.windows import predict_blended
 from areograph.training.checkpoint import load_generator, load_model_meta, model_scaling
@@ -42,6 +43,17 @@ def read_elevation(path: Path) -> tuple[np.ndarray, np.ndarray, dict]:
     if not valid.any():
         raise ValueError(f"{path}: the region has no valid elevation")
     return elev, valid, profile
+
+
+def read_water(path: Path | None, shape: tuple[int, int]) -> np.ndarray | None:
+    """A region's water raster (1 = water) as an (H, W) bool mask on the elevation's grid; None = no layer."""
+    if path is None:
+        return None
+    with rasterio.open(path) as src:
+        water = (src.read(1) == 1) & (src.read_masks(1) > 0)
+    if water.shape != tuple(shape):
+        raise ValueError(f"{path}: water raster is {water.shape} px, the region's elevation {tuple(shape)}")
+    return water
 
 
 def to_uint8(x: np.ndarray) -> np.ndarray:
@@ -65,11 +77,13 @@ def predict_earth_region(
     window_px: int | None,
     overlap_px: int,
     window_override: bool = False,
+    water: np.ndarray | None = None,
 ) -> np.ndarray:
     """The generator over a whole Earth region (HxWx3 uint8): its metres need no Mars mapping.
 
     The held-out side-by-side and the region's map viewer show this same picture. ``window_px`` None =
-    the model's tile size (a set value must equal it).
+    the model's tile size (a set value must equal it). ``water`` (H, W) is the region's sea mask, for a
+    model with a water input (None = all land).
     """
     meta = load_model_meta(Path(model_path))
     scale, conditioning = model_scaling(Path(model_path), None, meta)
@@ -78,7 +92,7 @@ def predict_earth_region(
     latitudes = None
     if "latitude" in conditioning:
         latitudes = pixel_latitudes(profile["transform"], profile["crs"].to_wkt(), *elev.shape)
-    cond = conditioning_stack(scale_elevation(filled, *scale), latitudes, conditioning)
+    cond = conditioning_stack(scale_elevation(filled, *scale), latitudes, conditioning, water)
     model = load_generator(Path(model_path))
     return to_uint8(predict_blended(cond, generator_predictor(model), window_px, overlap_px))
 
@@ -99,10 +113,13 @@ def region_conditioning(
     elevation_range_m: Sequence[float] | None,
     mars_rule: str,
     meta: ModelMeta | None = None,
-) -> np.ndarray:
-    """The generator input (C, H, W) for a Mars region: Mars heights mapped to Earth's, scaled as trained.
+    sea_level_m: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The generator input (C, H, W) for a Mars region and its water mask (H, W).
 
-    ``meta`` (the model's, when the caller already read it) saves reading the file again.
+    Mars heights are mapped to Earth's above ``sea_level_m`` (None = a dry Mars; see
+    ``data.elevation.mars_with_sea``) and scaled as trained. ``meta`` (the model's, when the caller
+    already read it) saves reading the file again. A sea level needs a model with a water input.
     """
     filled = np.where(valid, elev, np.median(elev[valid]))
     meta = load_model_meta(Path(model_path)) if meta is None else meta
@@ -112,12 +129,18 @@ def region_conditioning(
         earth_reference_m = np.asarray(stored, dtype=np.float64)
     if earth_reference_m is None:
         raise ValueError(f"{model_path}: no Earth reference elevations stored; pass the packed pairs")
-    mapped = mars_to_earth_elevation(filled, mars_rule, earth_reference_m)
+    if sea_level_m is not None and "water" not in conditioning:
+        raise ValueError(
+            f"{model_path}: this model has no water input (its inputs: {list(conditioning)}), so it cannot "
+            f"draw a sea at sea_level_m = {sea_level_m:g}; use a model trained with water, or no sea level"
+        )
+    mapped, water = mars_with_sea(filled, mars_rule, earth_reference_m, sea_level_m)
+    water &= valid
     latitudes = None
     if "latitude" in conditioning:
         latitudes = pixel_latitudes(profile["transform"], profile["crs"].to_wkt(), *elev.shape)
-    cond = conditioning_stack(scale_elevation(mapped, *elevation_range_m), latitudes, conditioning)
-    return cond
+    cond = conditioning_stack(scale_elevation(mapped, *elevation_range_m), latitudes, conditioning, water)
+    return cond, water
 
 
 def render_mars(
@@ -134,19 +157,21 @@ def render_mars(
     out_footprint: str | Path | None = None,
     batch_size: int = 8,
     window_override: bool = False,
+    sea_level_m: float | None = None,
 ) -> dict:
     """Terraform one Mars region: a COG in the Mars AEQD CRS with its lon/lat footprint (``out_footprint``,
     default beside the COG), a quicklook PNG and a hillshade | terraformed PNG.
 
     The elevation scaling, inputs and window (``window_px`` None = the model's tile size) come from the
     model's metadata; a config value that disagrees is a ModelMismatchError before anything is written.
+    ``sea_level_m`` (areoid metres; None = dry) floods everything below it.
     """
     region_raster = Path(region_raster)
     meta = load_model_meta(Path(model_path))
     window_px = meta.window_px(window_px, model_path, override=window_override)
     elev, valid, profile = read_elevation(region_raster)
-    cond = region_conditioning(
-        elev, valid, profile, model_path, earth_reference_m, elevation_range_m, mars_rule, meta
+    cond, water = region_conditioning(
+        elev, valid, profile, model_path, earth_reference_m, elevation_range_m, mars_rule, meta, sea_level_m
     )
     model = load_generator(Path(model_path))
     predict = generator_predictor(model)
@@ -162,6 +187,7 @@ def render_mars(
             "AREOGRAPH_PRODUCT": "terraformed Mars",
             "AREOGRAPH_MODEL": Path(model_path).name,
             "AREOGRAPH_MARS_RULE": mars_rule,
+            "AREOGRAPH_SEA_LEVEL_M": "none (dry)" if sea_level_m is None else f"{sea_level_m:g}",
             "AREOGRAPH_SOURCE_DEM": region_raster.name,
         },
         colorinterp=[ColorInterp.red, ColorInterp.green, ColorInterp.blue],
@@ -180,6 +206,9 @@ def render_mars(
         "height": profile["height"],
         "valid_fraction": float(valid.mean()),
         "mars_range_m": [float(elev[valid].min()), float(elev[valid].max())],
+        "sea_level_m": sea_level_m,
+        "water_fraction": float(water[valid].mean()),
+        "lattice": {str(p): round(v, 2) for p, v in lattice_ratios(rgb, valid).items()},
     }
     log.info("rendered %s: %s", out_tif, summary)
     return summary

@@ -26,7 +26,7 @@ import rasterio
 from areograph.artefacts.tileset import region_raster
 from areograph.artefacts.viewer import LEAFLET_DIR, TILES_DIR, viewer_page
 from areograph.atomic import atomic_dir
-from areograph.render.mosaic import hillshade, predict_earth_region, read_elevation
+from areograph.render.mosaic import hillshade, predict_earth_region, read_elevation, read_water
 from areograph.render.pyramid import TILE_PX, write_pyramid
 
 log = logging.getLogger("areograph.viewer")
@@ -134,15 +134,17 @@ def earth_viewer(
     overlap_px: int,
     out_dir: str | Path,
     window_override: bool = False,
+    water_raster: str | Path | None = None,
 ) -> dict[str, Any]:
     """A held-out Earth region: the generator's picture (top, opacity slider) over the real imagery."""
     elev, valid, profile = read_elevation(Path(elevation_raster))
+    water = read_water(None if water_raster is None else Path(water_raster), elev.shape)
     with rasterio.open(imagery_raster) as src:
         real = np.moveaxis(src.read([1, 2, 3]), 0, -1)
     if real.shape[:2] != elev.shape:
         raise ValueError(f"{imagery_raster}: {real.shape[:2]} px, but {elevation_raster} is {elev.shape}")
     generated = predict_earth_region(elev, valid, profile, Path(model_path), window_px, overlap_px,
-                                     window_override)  # fmt: skip
+                                     window_override, water)  # fmt: skip
     return write_viewer(
         out_dir,
         region["name"],
@@ -170,5 +172,6 @@ def region_viewer(
         return mars_viewer(region, tif, inputs["mosaic"], out_dir)
     imagery = region_raster(Path(inputs["imagery"]))
     model = inputs["model"]
-    return earth_viewer(region, tif, imagery, model, window_px, overlap_px, out_dir, window_override)
+    water = region_raster(Path(inputs["water"])) if inputs.get("water") else None
+    return earth_viewer(region, tif, imagery, model, window_px, overlap_px, out_dir, window_override, water)
 

@@ -3,9 +3,9 @@
 A source delivers files in a fixed form whatever service it talks to, so nothing downstream knows
 where data came from:
 
-* raster inputs (``earth_elevation``, ``earth_imagery``, ``mars_elevation``): one GeoTIFF in the
-  planet's geographic CRS (EPSG:4326 / IAU_2015:49900) covering the requested lon/lat box, nodata
-  declared where the service has no data;
+* raster inputs (``earth_elevation``, ``earth_imagery``, ``earth_water``, ``mars_elevation``): one
+  GeoTIFF in the planet's geographic CRS (EPSG:4326 / IAU_2015:49900) covering the requested lon/lat
+  box, nodata declared where the service has no data (``earth_water``: uint8, 1 = sea, 0 = land);
 * collection inputs (``rover_colour``, ``rover_grey``): image files in one folder plus a
   ``MANIFEST.csv`` whose first column is ``file``.
 
@@ -25,13 +25,22 @@ from areograph.artefacts.types import BBox, SourceError
 
 __all__ = ["BBox", "Source", "SourceError", "get_source"]
 
-RASTER_INPUTS = ("earth_elevation", "earth_imagery", "mars_elevation")
+RASTER_INPUTS = ("earth_elevation", "earth_imagery", "earth_water", "mars_elevation")
 COLLECTION_INPUTS = ("rover_colour", "rover_grey")
-INPUT_PLANET = {"earth_elevation": "earth", "earth_imagery": "earth", "mars_elevation": "mars"}
+INPUT_PLANET = {
+    "earth_elevation": "earth",
+    "earth_imagery": "earth",
+    "earth_water": "earth",
+    "mars_elevation": "mars",
+}
+# Inputs a config may leave out of `sources:`, and who serves them then: the sea from GSHHG needs no
+# service, so configs written before the water layer keep working.
+DEFAULT_SOURCES: dict[str, dict[str, Any]] = {"earth_water": {"adapter": "landmask"}}
 
 # adapter name -> "module:Class"; the module is imported only when the adapter is used.
 ADAPTERS: dict[str, str] = {
     "sample": "areograph.sources.sample:SampleSource",
+    "landmask": "areograph.sources.landmask:LandmaskSource",
     "pix2pix_terraform": "areograph.sources.pix2pix_terraform:Pix2PixTerraformSource",
     "files": "areograph.sources.files:FilesSource",
     "earthengine": "areograph.sources.earthengine:EarthEngineSource",

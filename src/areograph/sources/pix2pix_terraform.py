@@ -9,9 +9,11 @@ Layout of a clone (``options.root``)::
 The tiles carry no georeferencing: each region's mosaic spans the ``<extent>`` of its elevation layer
 in the project file (EPSG:4326 degrees), and metres are recovered by inverting the layer's
 interpolated colour ramp (nearest ramp colour; JPEG noise is smoothed first, colours far from the
-ramp become nodata, and the ramp's floor makes sea and land below 0 m indistinguishable). Both
-inputs are delivered exactly as the live sources deliver them: a GeoTIFF in EPSG:4326 covering the
-requested box, elevation int16 metres with nodata, imagery RGB uint8 with an internal mask.
+ramp become nodata, and the ramp's floor makes sea and land below 0 m indistinguishable). The sea has
+no SRTM heights: the project renders it white, off the ramp, so the same tiles also give the sea as a
+mask independent of the imagery (``earth_water``). All inputs are delivered exactly as the live
+sources deliver them: a GeoTIFF in EPSG:4326 covering the requested box, elevation int16 metres with
+nodata, imagery RGB uint8 with an internal mask, water uint8 (1 = sea, 0 = land).
 
 Licence: imagery "Sentinel-2 cloudless - https://s2maps.eu by EOX IT Services GmbH (Contains modified
 Copernicus Sentinel data 2020)", CC BY-NC-SA 4.0; SRTM public domain; the layout is MIT.
@@ -35,7 +37,7 @@ from PIL import Image
 from rasterio.transform import from_bounds
 from rasterio.windows import Window
 from rasterio.windows import from_bounds as window_from_bounds
-from scipy.ndimage import median_filter
+from scipy.ndimage import binary_opening, median_filter
 from scipy.spatial import cKDTree
 
 from areograph.geo.geotiff import write_geotiff
@@ -53,6 +55,9 @@ IMAGERY_ATTRIBUTION = (
 LICENCE = "imagery CC BY-NC-SA 4.0; SRTM public domain; data set layout MIT (rkique/pix2pix-terraform)"
 _TILE = re.compile(r"^(?P<row>\d+),(?P<col>\d+)(?P<c>c?)\.jpg$", re.IGNORECASE)
 _LAYER = re.compile(r"^\d*(?P<region>[A-Za-z]+)$")
+# The sea in the rendered elevation: white (every channel at least this, after the 3 x 3 median), far
+# from every ramp colour. A 3 x 3 opening drops isolated white specks (JPEG ringing, snow-white labels).
+SEA_MIN_RGB = 235
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,11 +183,12 @@ def _read_jpg(path: Path) -> np.ndarray:
 
 @functools.lru_cache(maxsize=2)
 def region_mosaic(root: Path, name: str, max_colour_distance: float) -> dict[str, np.ndarray]:
-    """The region's full mosaic: ``imagery`` (H,W,3) uint8, ``elevation`` (H,W) float32 m (NaN = nodata).
+    """The region's full mosaic: ``imagery`` (H,W,3) uint8, ``elevation`` (H,W) float32 m (NaN = nodata),
+    ``sea`` (H,W) bool.
 
-    Missing tiles are nodata in both. JPEG noise: the rendered elevation is median-filtered (3 x 3)
+    Missing tiles are nodata in all. JPEG noise: the rendered elevation is median-filtered (3 x 3)
     per channel before the ramp lookup, which removes the ringing around colour edges without moving
-    them; ``imagery_valid`` marks pixels that came from a tile.
+    them; ``imagery_valid`` and ``elevation_valid`` mark pixels that came from a tile.
     """
     region = read_project(root)[name]
     tiles = _tiles(Path(root) / "data" / region.name)
@@ -200,6 +206,9 @@ def region_mosaic(root: Path, name: str, max_colour_distance: float) -> dict[str
     smooth = np.stack([median_filter(rendered[..., k], size=3) for k in range(3)], axis=-1)
     elevation = region.ramp.invert(smooth, max_colour_distance)
     elevation[~have["elevation"]] = np.nan
+    sea = binary_opening(smooth.min(axis=-1) >= SEA_MIN_RGB, structure=np.ones((3, 3), bool))
+    sea &= have["elevation"]
+    elevation[sea] = np.nan  # the sea has no height (white is never a ramp colour, but be explicit)
     missing = n_rows * n_cols - len(tiles)
     log.info(
         "%s: %d x %d tiles (%d missing), %.2f %% of rendered elevation off the ramp",
@@ -209,14 +218,20 @@ def region_mosaic(root: Path, name: str, max_colour_distance: float) -> dict[str
         missing,
         100 * float(np.isnan(elevation[have["elevation"]]).mean()),
     )
-    return {"imagery": imagery, "imagery_valid": have["imagery"], "elevation": elevation}
+    return {
+        "imagery": imagery,
+        "imagery_valid": have["imagery"],
+        "elevation": elevation,
+        "elevation_valid": have["elevation"],
+        "sea": sea,
+    }
 
 
 class Pix2PixTerraformSource(Source):
-    """Serves ``earth_elevation`` and ``earth_imagery`` from a clone of rkique/pix2pix-terraform."""
+    """Serves ``earth_elevation``, ``earth_imagery`` and ``earth_water`` from a clone of the seed's set."""
 
     name: ClassVar[str] = "pix2pix_terraform"
-    inputs: ClassVar[frozenset[str]] = frozenset({"earth_elevation", "earth_imagery"})
+    inputs: ClassVar[frozenset[str]] = frozenset({"earth_elevation", "earth_imagery", "earth_water"})
     options_schema: ClassVar[dict] = {
         "type": "object",
         "additionalProperties": False,
@@ -279,6 +294,14 @@ class Pix2PixTerraformSource(Source):
             profile |= {"count": 1, "dtype": "int16", "nodata": ELEVATION_NODATA}
             valid = None
             tags["AREOGRAPH_ELEVATION"] = f"inverted from the {region.layer} colour ramp (floor 0 m)"
+        elif input_name == "earth_water":
+            water = np.zeros((out_h, out_w), np.uint8)
+            ok = np.zeros((out_h, out_w), bool)
+            water[ys, xs] = mosaic["sea"][rs, cs]
+            ok[ys, xs] = mosaic["elevation_valid"][rs, cs]
+            data, valid = water[None], ok
+            profile |= {"count": 1, "dtype": "uint8"}
+            tags["AREOGRAPH_WATER"] = f"1 = sea: white (no SRTM height) in the {region.layer} render"
         else:
             rgb = np.zeros((out_h, out_w, 3), np.uint8)
             ok = np.zeros((out_h, out_w), bool)

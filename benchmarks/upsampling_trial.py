@@ -1,0 +1,123 @@
+"""Which up- and downsampling draws no lattice? Equal training, scored on a whole region never trained on.
+
+Each variant of the generator (models.pix2pix ``upsample`` x ``downsample``) is trained the same number of
+steps on the same packed training tiles, through the project's own ``terraform.train_terrain``; then a
+whole held-out region is rendered through ``render.mosaic.predict_earth_region`` (blended windows, as the
+product is) and scored: the lattice ratio per period (``areograph.lattice``, beside the real imagery's own),
+the texture and palette distances, and the realism test (``areograph.realism``).
+
+    PYTHONPATH=src .venv/bin/python benchmarks/upsampling_trial.py \\
+        --packed results/corpus/datasets/terrain_pairs.npz --region results/corpus/tiles/italy \\
+        --steps 1500 --ngf 16 --out benchmarks/results/upsampling_trial.json
+
+Prints and writes JSON: per variant, seconds per step and every figure; the real imagery's figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import torch
+
+from areograph.artefacts.tileset import region_raster
+from areograph.lattice import lattice_ratios
+from areograph.realism import real_vs_real_accuracy, realism_accuracy
+from areograph.render.mosaic import predict_earth_region, read_elevation, read_water
+from areograph.terraform import train_terrain
+from areograph.texture import palette_swd, texture_swd
+
+VARIANTS = {
+    "transposed+strided (reference)": {"upsample": "transposed", "downsample": "strided"},
+    "bilinear+strided": {"upsample": "bilinear", "downsample": "strided"},
+    "bilinear+blur": {"upsample": "bilinear", "downsample": "blur"},
+    "subpixel+blur": {"upsample": "subpixel", "downsample": "blur"},
+    "nearest+blur": {"upsample": "nearest", "downsample": "blur"},
+}
+
+
+def _region(folder: Path) -> dict:
+    elev, valid, profile = read_elevation(region_raster(folder / "elevation"))
+    with rasterio.open(region_raster(folder / "imagery")) as src:
+        real = np.moveaxis(src.read([1, 2, 3]), 0, -1)
+        valid &= src.read_masks(1) > 0
+    water_path = region_raster(folder / "water")
+    water = read_water(water_path if water_path.is_file() else None, elev.shape)
+    return {"elev": elev, "valid": valid, "profile": profile, "real": real, "water": water}
+
+
+def _figures(rgb: np.ndarray, region: dict, seed: int) -> dict:
+    valid = region["valid"]
+    unit = [x[valid][None, :, None, :].astype(np.float32) / 255.0 for x in (rgb, region["real"])]
+    # texture on the valid 256 px squares of the region, palette on all valid pixels
+    tiles = []
+    h, w = valid.shape
+    for y in range(0, h - 255, 256):
+        for x in range(0, w - 255, 256):
+            if valid[y : y + 256, x : x + 256].all():
+                tiles.append((y, x))
+    stack = [np.stack([im[y : y + 256, x : x + 256] for y, x in tiles]).astype(np.float32) / 255.0
+             for im in (rgb, region["real"])]  # fmt: skip
+    return {
+        "lattice": {str(p): round(v, 2) for p, v in lattice_ratios(rgb, valid).items()},
+        "texture": round(texture_swd(stack[0], stack[1], seed=seed)["mean"], 2),
+        "palette": round(palette_swd(unit[0], unit[1], seed=seed), 3),
+        "realism": round(realism_accuracy(region["real"], rgb, valid, seed=seed), 3),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--packed", type=Path, required=True)
+    ap.add_argument("--region", type=Path, required=True, help="a held-out region's tile folder")
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--ngf", type=int, default=16)
+    ap.add_argument("--conditioning", nargs="+", default=["elevation", "water"])
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    ap.add_argument("--work", type=Path, default=Path("results/trial"))
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/results/upsampling_trial.json"))
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    region = _region(args.region)
+    result = {
+        "region": args.region.name,
+        "steps": args.steps,
+        "ngf": args.ngf,
+        "conditioning": args.conditioning,
+        "load_average": os.getloadavg(),
+        "real": {"lattice": {str(p): round(v, 2) for p, v in lattice_ratios(region["real"], region["valid"]).items()}},  # noqa: E501
+        "variants": {},
+    }
+    models = {"pix2pix": {"ngf": args.ngf, "ndf": args.ngf, "depth": None, "d_layers": 3, "dropout": 0.5},
+              "baseline": {"width": 32}}  # fmt: skip
+    training = {"steps": args.steps, "batch_size": 1, "lr": 2e-4, "beta1": 0.5, "lambda_l1": 100,
+                "decay_start_fraction": 0.5, "checkpoint_every": max(args.steps // 4, 1), "seed": 0,
+                "device": "cpu"}  # fmt: skip
+    for name in args.variants:
+        folder = args.work / name.split(" ")[0].replace("+", "_")
+        models["pix2pix"] |= VARIANTS[name]
+        t0 = time.perf_counter()
+        model = train_terrain("pix2pix", args.packed, models, training, 256, (-500, 9000), folder,
+                              threads=args.threads, conditioning=args.conditioning)  # fmt: skip
+        train_s = time.perf_counter() - t0
+        rgb = predict_earth_region(region["elev"], region["valid"], region["profile"], Path(model), None, 96,
+                                   water=region["water"])  # fmt: skip
+        figures = _figures(rgb, region, seed=0) | {"s_per_step": round(train_s / args.steps, 3)}
+        result["variants"][name] = figures
+        print(name, json.dumps(figures), flush=True)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=1))
+    control = real_vs_real_accuracy(region["real"], region["valid"])
+    result["real"]["realism_control"] = round(control, 3)
+    args.out.write_text(json.dumps(result, indent=1))
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

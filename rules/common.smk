@@ -1,5 +1,5 @@
 # Shared helpers for the rules: region lookups, target lists and input functions. No rules here.
-from areograph.artefacts.mosaic import MOSAIC_FILES
+from areograph.artefacts.mosaic import HYPSOMETRY, MOSAIC_FILES
 from areograph.artefacts.evaluation import eval_files, region_figure
 from areograph.artefacts.layout import benchmark_file, eval_dir, log_file
 from areograph.artefacts.layout import model_dir, rovers_dir, ship_dir, datasets_dir
@@ -15,7 +15,7 @@ from areograph.artefacts.shipped import shipped_files
 from areograph.artefacts.model_dir import LOSSES_CSV, LOSSES_PNG, MODEL_FILE
 from areograph.artefacts.packed import COLOUR_PATCHES, TERRAIN_PAIRS
 from areograph.artefacts.viewer import VIEWER_PAGE
-from areograph.config import region_source, regions
+from areograph.config import region_source, regions, sea_level_for
 from areograph.geo.planet import planet_plan
 from areograph.workflow import export_src_path
 
@@ -46,6 +46,10 @@ EARTH = [r["name"] for r in regions(config, "earth")]
 # Whole Earth regions held out of training: each gets a side-by-side picture.
 HELD_OUT = [r["name"] for r in regions(config, "earth") if r["split"] == "val"]
 MARS = [r["name"] for r in regions(config, "mars")]
+# The run's Mars heights as one distribution (artefacts.mosaic): every Mars region, and with planet
+# enabled every planned one, maps its heights through it, so neighbours share one height map.
+HYPSOMETRY_REGIONS = MARS + [n for n in PLANET_REGIONS if n not in MARS]
+MARS_HYPSOMETRY = f"{RESULTS}/mars/{HYPSOMETRY}"
 TERRAIN_MODELS = config["terrain_models"]
 # Shipped generator weights (render.weights): what the Mars mosaics are rendered with when set. They are
 # not re-evaluated here: their honest figures come from the held-out regions of their own config.
@@ -100,6 +104,14 @@ def rover_collection(name="{collection}"):
 
 def tiles_dirs(layer, names):
     return [tiles(name, layer) for name in names]
+
+
+HELD_OUT_LAYERS = ("elevation", "imagery", "water")
+
+
+def held_out_tile_sets():
+    """Every whole held-out region's tile sets, region by region in HELD_OUT_LAYERS order."""
+    return [tiles(name, layer) for name in HELD_OUT for layer in HELD_OUT_LAYERS]
 
 
 def terrain_model_files():

@@ -1,10 +1,31 @@
 # Render terraformed Mars: the trained generator over each Mars region, as blended overlapping windows.
 
 
+rule mars_hypsometry:
+    """The heights of every Mars region of the run as one distribution: one Mars -> Earth height map."""
+    input:
+        tiles_dirs("elevation", HYPSOMETRY_REGIONS),
+    output:
+        MARS_HYPSOMETRY,
+    log:
+        f"{RESULTS}/logs/mars_hypsometry.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/mars_hypsometry.tsv"
+    conda:
+        "../envs/terrain.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../workflow_scripts/mars_hypsometry.py"
+
+
 rule render_mars:
     """Terraformed mosaic as a COG (Mars AEQD CRS) + lon/lat footprint, a quicklook, hillshade | terraformed."""
     input:
         elevation=tiles(layer="elevation"),
+        hypsometry=MARS_HYPSOMETRY,
         model=render_model_file(),
         packed=TERRAIN_PAIRS_NPZ,
     output:
@@ -35,5 +56,6 @@ rule render_mars:
     params:
         elevation=config["elevation"],
         render=config["render"],
+        sea_level_m=lambda w: sea_level_for(config, REGIONS[w.region]),
     script:
         "../workflow_scripts/render_mars.py"

@@ -45,6 +45,7 @@ rule evaluate_terrain:
     input:
         packed=TERRAIN_PAIRS_NPZ,
         models=terrain_model_files(),
+        held_out=held_out_tile_sets(),
     output:
         metrics=TERRAIN_EVAL["metrics"],
         examples=report(
@@ -73,6 +74,9 @@ rule evaluate_terrain:
         names=list(TERRAIN_MODELS),
         elevation_range_m=config["elevation"]["earth_range_m"],
         n_examples=config["evaluation"].get("n_examples", 4),
+        held_out=HELD_OUT,
+        held_out_layers=HELD_OUT_LAYERS,
+        overlap_px=config["render"]["overlap_px"],
     script:
         "../workflow_scripts/evaluate_terrain.py"
 

@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "areograph"
 LAYERS: list[tuple[str, ...]] = [
     ("artefacts", "faults", "logs", "workflow"),
     ("atomic",),
-    ("geo", "images", "metrics", "texture", "download"),
+    ("geo", "images", "metrics", "texture", "lattice", "realism", "shoreline", "download"),
     ("sources",),
     ("data",),
     ("models",),

@@ -176,3 +176,61 @@ def test_registry_builds_by_name() -> None:
         build_model("resnet")
     with pytest.raises(TypeError, match="'unet'"):
         build_model("unet", widht=3)
+
+
+# ---- up- and downsampling options (issue: no lattice) -------------------------------------------------
+
+
+@pytest.mark.parametrize("upsample", ["transposed", "bilinear", "nearest", "subpixel"])
+@pytest.mark.parametrize("downsample", ["strided", "blur"])
+def test_every_sampling_option_keeps_the_unet_shapes(upsample: str, downsample: str) -> None:
+    gen = init_weights(UNetGenerator(2, 3, ngf=4, depth=6, upsample=upsample, downsample=downsample))
+    out = gen(torch.rand(1, 2, 64, 64) * 2 - 1)
+    assert out.shape == (1, 3, 64, 64) and out.abs().max() <= 1
+
+
+def test_reference_layers_stay_the_default() -> None:
+    """Model files written before the option rebuild to the same parameters."""
+    old = UNetGenerator(1, 3, ngf=4, depth=4)
+    assert any(isinstance(m, nn.ConvTranspose2d) for m in old.modules())
+    assert not any(isinstance(m, nn.Upsample) for m in old.modules())
+    ref = UNetGenerator(1, 3, ngf=4, depth=4, upsample="transposed", downsample="strided")
+    assert [p.shape for p in old.parameters()] == [p.shape for p in ref.parameters()]
+
+
+def test_bilinear_resize_convolution_cannot_draw_a_period_two_checkerboard() -> None:
+    """A bilinear x2 resize has no response at the output's Nyquist frequency; a transposed conv has."""
+    from areograph.models.unet import up_layer
+
+    torch.manual_seed(0)
+    x = torch.rand(1, 8, 32, 32)
+    for mode, expect_board in (("transposed", True), ("bilinear", False)):
+        layer = up_layer(8, 1, mode)
+        with torch.no_grad():
+            y = layer(x)[0, 0]
+        y = y[4:-4, 4:-4]  # away from the padded borders
+        y = y - y.mean()
+        sign = torch.tensor([1.0, -1.0]).repeat(y.shape[0] // 2)
+        # the image's projections on the three period-2 patterns (along y, along x, diagonal)
+        nyquist = sum(float((y * p).sum()) ** 2 for p in (sign[:, None], sign[None, :], sign[:, None] * sign))
+        share = nyquist / float((y**2).sum() * y.numel())
+        assert (share > 1e-3) == expect_board, (mode, share)
+
+
+def test_subpixel_starts_as_a_nearest_resize_icnr() -> None:
+    from areograph.models.unet import SubPixelUp
+
+    layer = init_weights(nn.Sequential(SubPixelUp(4, 2)))
+    y = layer(torch.rand(1, 4, 8, 8))
+    # every 2 x 2 output block is constant: no sub-pixel pattern at initialisation
+    assert torch.allclose(y[..., ::2, ::2], y[..., 1::2, 1::2]) and torch.allclose(
+        y[..., ::2, ::2], y[..., ::2, 1::2]
+    )
+
+
+def test_blur_is_a_low_pass_with_no_nyquist_response() -> None:
+    from areograph.models.unet import Blur
+
+    yy, xx = torch.meshgrid(torch.arange(16), torch.arange(16), indexing="ij")
+    board = ((yy + xx) % 2).float()[None, None] * 2 - 1
+    assert Blur(1)(board)[..., 2:-2, 2:-2].abs().max() < 1e-6

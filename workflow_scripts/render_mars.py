@@ -20,6 +20,8 @@ with log_to(snakemake.log[0]):
         overlap_px=p.render["overlap_px"],
         batch_size=p.render.get("batch_size", 8),
         window_override=window_override(p.render),
+        sea_level_m=p.sea_level_m,
+        hypsometry=i.hypsometry,
         out_tif=o.tif,
         out_quicklook=o.quicklook,
         out_side_by_side=o.side_by_side,

@@ -193,6 +193,16 @@ def region_source(config: Mapping[str, Any], region: Mapping[str, Any], input_na
     return dict(spec or DEFAULT_SOURCES[input_name])
 
 
+def sea_level_for(config: Mapping[str, Any], region: Mapping[str, Any]) -> float | None:
+    """A Mars region's sea level (areoid m): its own ``sea_level_m``, else ``render.sea_level_m``; None = dry.
+
+    A region that sets ``sea_level_m: null`` is dry even when the run has a sea level.
+    """
+    if "sea_level_m" in region:
+        return region["sea_level_m"]
+    return config["render"].get("sea_level_m")
+
+
 def tiles_shape(region: Mapping[str, Any]) -> tuple[int, int]:
     """(columns, rows) of a region: ``tiles_per_side`` is an int (square) or [east-west, north-south]."""
     n = region["tiles_per_side"]

@@ -144,6 +144,26 @@ def lattice_ratios(
     return lattice_ratios_of_spectrum(mean_power_spectrum(grey, valid, origins, crop_px), periods)
 
 
+def lattice_ratios_of_tiles(
+    tiles: np.ndarray, periods: Sequence[int] = PERIODS, crop_px: int = CROP_PX
+) -> dict[int, float]:
+    """The lattice ratio of a stack of same-size (N, H, W, 3) pictures: one spectrum pooled over all.
+
+    For a validation split of separate tiles (no whole region to cut 512 px crops from): each tile
+    gives its largest power-of-two crop, and the periodograms are averaged.
+    """
+    tiles = np.asarray(tiles)
+    side = min(tiles.shape[1:3])
+    while crop_px > side:
+        crop_px //= 2
+    if crop_px < 2 * max(periods):
+        raise ValueError(f"tiles of {tiles.shape[1:3]} px are too small for periods up to {max(periods)} px")
+    valid = np.ones(tiles.shape[1:3], bool)
+    origins = crop_origins(valid, crop_px)
+    total = sum(mean_power_spectrum(luminance(t), valid, origins, crop_px) for t in tiles)
+    return lattice_ratios_of_spectrum(total / len(tiles), periods)
+
+
 def worst_lattice(ratios: dict[int, float]) -> float:
     """The largest ratio over the periods: one number for "is there a grid"."""
     return max(ratios.values())

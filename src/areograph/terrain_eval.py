@@ -29,7 +29,10 @@ from areograph.atomic import atomic_path
 from areograph.data.conditioning import conditioning_stack, latitudes_from_corners
 from areograph.data.elevation import scale_elevation
 from areograph.evaluation import ExampleRow, example_grid, pyplot, save_figure, write_metrics_json
+from areograph.lattice import lattice_ratios, lattice_ratios_of_tiles, worst_lattice
 from areograph.metrics import ElevationColourLookup, l1, psnr, ssim, unit_rgb
+from areograph.realism import real_vs_real_accuracy, realism_accuracy
+from areograph.shoreline import water_agreement
 from areograph.texture import block_l1, palette_swd, texture_swd
 from areograph.training.checkpoint import load_generator, model_scaling
 
@@ -44,7 +47,11 @@ LOWER_IS_BETTER = {
     "block_l1": True,
     "texture": True,
     "palette": True,
+    "lattice": True,
 }
+# Figures of whole held-out regions rendered as the product is (blended windows): the worst lattice
+# ratio over periods 2-64 px, the realism test's accuracy (0.5 = indistinguishable), water IoU.
+WHOLE_LOWER_IS_BETTER = {"lattice": True, "realism": True, "water_iou": False}
 
 
 def _generator(path: Path, elevation_range_m: Sequence[float] | None):
@@ -69,6 +76,63 @@ def _scores(preds: np.ndarray, truth: np.ndarray, seed: int) -> dict[str, float]
     out["block_l1"] = block_l1(preds, truth)
     out["texture"] = texture_swd(preds, truth, seed=seed)["mean"]
     out["palette"] = palette_swd(preds, truth, seed=seed)
+    out["lattice"] = worst_lattice(lattice_ratios_of_tiles(np.round(np.asarray(preds) * 255)))
+    return out
+
+
+def whole_region_figures(
+    real: np.ndarray,
+    pictures: Mapping[str, np.ndarray],
+    valid: np.ndarray,
+    water: np.ndarray | None,
+    seed: int,
+) -> dict[str, Any]:
+    """Lattice per period, realism and water IoU of every picture of one whole region, and of the real one.
+
+    ``real`` and each picture are (H, W, 3) uint8 on the region's grid. The real imagery gets its own
+    lattice, the realism test's real-vs-real control and its own water IoU (what the figures can reach).
+    """
+    water = np.zeros(valid.shape, bool) if water is None else water
+
+    def figures(rgb: np.ndarray) -> dict[str, Any]:
+        periods = lattice_ratios(rgb, valid)
+        return {
+            "lattice": worst_lattice(periods),
+            "lattice_periods": {str(p): v for p, v in periods.items()},
+            "water_iou": water_agreement(rgb, water, valid)["iou"],
+        }
+
+    out: dict[str, Any] = {"real": figures(real), "methods": {}}
+    out["real"]["realism"] = real_vs_real_accuracy(real, valid, seed=seed)
+    out["real"]["water_share"] = float(water[valid].mean())
+    for name, rgb in pictures.items():
+        out["methods"][name] = figures(rgb) | {"realism": realism_accuracy(real, rgb, valid, seed=seed)}
+    return out
+
+
+def _whole_region_pictures(
+    folders: Mapping[str, str | Path],
+    model_paths: Mapping[str, str | Path],
+    lookup: ElevationColourLookup,
+    mean_colour: np.ndarray,
+    overlap_px: int,
+) -> dict[str, np.ndarray]:
+    """The real imagery, every model's and baseline's picture of a whole region, its mask and water."""
+    from areograph.artefacts.tileset import region_raster
+    from areograph.render.mosaic import predict_earth_region, read_elevation, read_water
+
+    elev, valid, profile = read_elevation(region_raster(Path(folders["elevation"])))
+    with rasterio_open(region_raster(Path(folders["imagery"]))) as ds:
+        real = np.moveaxis(ds.read([1, 2, 3]), 0, -1)
+        valid &= ds.read_masks(1) > 0
+    water_dir = folders.get("water")
+    water = read_water(region_raster(Path(water_dir)), elev.shape) if water_dir else None
+    filled = np.where(valid, elev, np.median(elev[valid]))
+    out = {"real": real, "valid": valid, "water": water}
+    for name, path in model_paths.items():
+        out[name] = predict_earth_region(elev, valid, profile, Path(path), None, overlap_px, water=water)
+    out["constant"] = np.broadcast_to(np.round(mean_colour * 255).astype(np.uint8), real.shape).copy()
+    out["lookup"] = np.round(lookup.predict(filled) * 255).astype(np.uint8)
     return out
 
 
@@ -86,8 +150,15 @@ def evaluate_terrain(
     out_plot: str | Path,
     n_examples: int = 4,
     seed: int = 0,
+    whole_regions: Mapping[str, Mapping[str, str | Path]] | None = None,
+    overlap_px: int = 96,
 ) -> dict[str, Any]:
-    """Score every model and baseline per validation region; write the JSON, example grid and plot."""
+    """Score every model and baseline per validation region; write the JSON, example grid and plot.
+
+    ``whole_regions`` (held-out region -> its ``elevation``, ``imagery`` and ``water`` tile-set folders)
+    are also rendered whole, as the product is (blended windows, ``overlap_px``), and judged as a person
+    sees them: lattice, realism test and water placement (:func:`whole_region_figures`).
+    """
     keys = ("split", "elevation", "imagery", "region", "tile_id", "lat_corners", "water")
     # both splits: fit on train, score val
     data = read_packed(packed, keys, optional={"lat_corners", "water"})
@@ -125,12 +196,20 @@ def evaluate_terrain(
         preds["constant"] = np.broadcast_to(mean_colour.astype(np.float32), truth.shape)
         preds["lookup"] = np.stack([lookup.predict(e) for e in elev]).astype(np.float32)
         scores = {m: _scores(preds[m], truth, seed + r) for m in methods}
-        result["regions"][region] = {"n_tiles": len(idx), "methods": scores}
+        real = {"lattice": worst_lattice(lattice_ratios_of_tiles(data["imagery"][idx]))}
+        result["regions"][region] = {"n_tiles": len(idx), "methods": scores, "real": real}
         log.info("region %s (%d tiles): %s", region, len(idx), json.dumps(scores))
         per_region = max(1, n_examples // len(regions))
         for k in example_indices(len(idx), per_region):
             panels = {"elevation": elev[k], "real": truth[k], **{m: preds[m][k] for m in methods}}
             examples.append(ExampleRow(str(data["tile_id"][idx[k]]), panels))
+    for r, (region, folders) in enumerate(sorted((whole_regions or {}).items())):
+        pictures = _whole_region_pictures(folders, model_paths, lookup, mean_colour, overlap_px)
+        whole = whole_region_figures(
+            pictures.pop("real"), pictures, pictures.pop("valid"), pictures.pop("water"), seed + r
+        )
+        result["regions"].setdefault(region, {"methods": {}})["whole"] = whole
+        log.info("whole region %s: %s", region, json.dumps(whole))
     result["summary"] = summarise(result)
     write_metrics_json(out_json, result)
     # Rows of validation tiles: elevation (terrain colormap) | real | every method.
@@ -146,9 +225,18 @@ def summarise(result: Mapping[str, Any], model: str | None = None) -> dict[str, 
     for metric, lower in LOWER_IS_BETTER.items():
         per_region = {}
         for region, entry in result["regions"].items():
-            vals = {m: v[metric] for m, v in entry["methods"].items()}
-            per_region[region] = (min if lower else max)(vals, key=vals.get)
+            vals = {m: v[metric] for m, v in entry["methods"].items() if metric in v}
+            if vals:
+                per_region[region] = (min if lower else max)(vals, key=vals.get)
         out["best"][metric] = per_region
+    for metric, lower in WHOLE_LOWER_IS_BETTER.items():
+        per_region = {}
+        for region, entry in result["regions"].items():
+            vals = {m: v[metric] for m, v in entry.get("whole", {}).get("methods", {}).items()}
+            vals = {m: v for m, v in vals.items() if v == v}  # NaN (no water) never wins
+            if vals:
+                per_region[region] = (min if lower else max)(vals, key=vals.get)
+        out["best"][f"whole_{metric}"] = per_region
     return out
 
 
@@ -156,11 +244,18 @@ def metrics_plot(result: Mapping[str, Any], out_png: Path) -> None:
     """One panel per metric, bars per method, grouped by validation region."""
     plt = pyplot()
 
-    regions, methods = list(result["regions"]), result["methods"]
-    metrics = ["l1", "block_l1", "texture", "palette", "psnr", "ssim"]
-    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
+    regions = [r for r, e in result["regions"].items() if e["methods"]]
+    methods = result["methods"]
+    metrics = list(LOWER_IS_BETTER)
+    cols = 4
+    rows = -(-len(metrics) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.3 * rows), squeeze=False)
+    for ax in axes.ravel()[len(metrics) :]:
+        ax.axis("off")
     width = 0.8 / len(methods)
-    for ax, metric in zip(axes.ravel(), metrics, strict=True):
+    for ax, metric in zip(axes.ravel(), metrics, strict=False):
+        if metric == "lattice":
+            ax.set_yscale("log")
         for k, m in enumerate(methods):
             vals = [result["regions"][r]["methods"][m][metric] for r in regions]
             ax.bar(np.arange(len(regions)) + k * width, vals, width, label=m)

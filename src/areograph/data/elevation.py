@@ -86,8 +86,21 @@ def _quantile_map(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return mapped
 
 
+def _table_quantile_map(values: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Monotone map of ``values`` through two quantile tables: the level of each value in ``source``
+    (e.g. the whole run's Mars heights), then the height at that level in ``target`` (Earth's)."""
+    src = np.sort(np.asarray(source, dtype=np.float64).ravel())
+    tgt = np.sort(np.asarray(target, dtype=np.float64).ravel())
+    levels_src = (np.arange(src.size) + 0.5) / src.size
+    levels_tgt = (np.arange(tgt.size) + 0.5) / tgt.size
+    return np.interp(np.interp(values, src, levels_src), levels_tgt, tgt)
+
+
 def mars_to_earth_elevation(
-    mars_m: np.ndarray, rule: str, earth_reference_m: np.ndarray | None = None
+    mars_m: np.ndarray,
+    rule: str,
+    earth_reference_m: np.ndarray | None = None,
+    mars_reference_m: np.ndarray | None = None,
 ) -> np.ndarray:
     """Bring one Mars region's elevations into the Earth training range (float32 metres).
 
@@ -99,7 +112,10 @@ def mars_to_earth_elevation(
       with a warning, by :func:`scale_elevation`).
     * ``"quantile"``: monotone quantile matching onto ``earth_reference_m`` (the Earth training
       elevations): the p-th percentile of the region becomes the p-th percentile of Earth. The
-      output lies within the reference's range, so nothing is clipped later.
+      output lies within the reference's range, so nothing is clipped later. With
+      ``mars_reference_m`` (the Mars heights of the whole run, e.g. every region of the planet) the
+      percentile is taken in that distribution instead of the region's own: one map for every region,
+      so neighbouring regions agree where they overlap.
 
     NaN inputs (nodata) stay NaN and are ignored by the statistics.
     """
@@ -117,7 +133,10 @@ def mars_to_earth_elevation(
         ref = ref[np.isfinite(ref)]
         if ref.size == 0:
             raise ValueError("earth_reference_m has no finite values")
-        out[finite] = _quantile_map(mars[finite], ref)
+        if mars_reference_m is None:
+            out[finite] = _quantile_map(mars[finite], ref)
+        else:
+            out[finite] = _table_quantile_map(mars[finite], mars_reference_m, ref)
     else:
         raise ValueError(f"unknown Mars elevation rule {rule!r}; expected one of {list(MARS_RULES)}")
     return out.astype(np.float32)
@@ -133,6 +152,7 @@ def mars_with_sea(
     rule: str,
     earth_reference_m: np.ndarray | None,
     sea_level_m: float | None,
+    mars_reference_m: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mars heights as Earth heights above a chosen sea level, and the water mask (float32 m, bool).
 
@@ -140,12 +160,15 @@ def mars_with_sea(
     level are water at 0 m (the sea surface, as Earth's sea is in the training tiles) and the land's
     heights above the level are brought into the Earth range by ``rule`` (:func:`mars_to_earth_elevation`)
     with the shoreline at 0 m: ``offset`` keeps metres above the level, ``quantile`` maps the land onto
-    the Earth land distribution (which starts at the coast). NaN (nodata) stays NaN and is never water.
+    the Earth land distribution (which starts at the coast). ``mars_reference_m``: the run's Mars heights
+    (see :func:`mars_to_earth_elevation`); its land above the level is the distribution mapped from.
+    NaN (nodata) stays NaN and is never water.
     """
     mars = np.asarray(mars_m, dtype=np.float64)
     finite = np.isfinite(mars)
     if sea_level_m is None:
-        return mars_to_earth_elevation(mars, rule, earth_reference_m), np.zeros(mars.shape, bool)
+        dry = mars_to_earth_elevation(mars, rule, earth_reference_m, mars_reference_m)
+        return dry, np.zeros(mars.shape, bool)
     lo, hi = MARS_RELIEF_M
     if not lo <= sea_level_m <= hi:
         raise ValueError(f"sea level {sea_level_m:g} m is outside Mars's relief [{lo:g}, {hi:g}] m")
@@ -155,9 +178,14 @@ def mars_with_sea(
     out[water] = 0.0
     if land.any():
         above = np.where(land, mars - sea_level_m, np.nan)
+        reference = None
+        if mars_reference_m is not None:
+            ref = np.asarray(mars_reference_m, dtype=np.float64)
+            reference = ref[ref >= sea_level_m] - sea_level_m
+            reference = reference if reference.size >= 2 else None
         if rule == "offset":
             out[land] = above[land]  # metres above the sea; the shoreline is 0 m
         else:
-            mapped = mars_to_earth_elevation(above, rule, earth_reference_m)
+            mapped = mars_to_earth_elevation(above, rule, earth_reference_m, reference)
             out[land] = np.maximum(mapped[land], 0.0)  # land never below its own sea
     return out.astype(np.float32), water

@@ -18,6 +18,7 @@ from PIL import Image
 from rasterio.enums import ColorInterp
 
 from areograph.artefacts.model_dir import ModelMeta
+from areograph.artefacts.mosaic import hypsometry_json, read_hypsometry
 from areograph.atomic import atomic_path
 from areograph.data.conditioning import conditioning_stack, pixel_latitudes
 from areograph.data.elevation import mars_with_sea, scale_elevation
@@ -97,6 +98,42 @@ def predict_earth_region(
     return to_uint8(predict_blended(cond, generator_predictor(model), window_px, overlap_px))
 
 
+HYPSOMETRY_LEVELS = 1001
+HYPSOMETRY_MAX_VALUES = 4_000_000
+
+
+def mars_hypsometry(region_rasters: Sequence[str | Path], out_json: str | Path) -> dict:
+    """The Mars heights of every region of a run, as quantiles (artefacts.mosaic HYPSOMETRY), atomically.
+
+    Each region adds its valid pixels, thinned to a common stride so that the whole run's sample holds
+    at most a few million values and every region weighs by its area.
+    """
+    rasters = [Path(p) for p in region_rasters]
+    if not rasters:
+        raise ValueError("a Mars hypsometry needs at least one region raster")
+    sizes = []
+    for path in rasters:
+        with rasterio.open(path) as src:
+            sizes.append(src.width * src.height)
+    stride = max(1, int(np.ceil(sum(sizes) / HYPSOMETRY_MAX_VALUES)))
+    values = []
+    for path in rasters:
+        elev, valid, _ = read_elevation(path)
+        values.append(elev[valid][::stride])
+    pooled = np.concatenate(values).astype(np.float64)
+    levels = (np.arange(HYPSOMETRY_LEVELS) + 0.5) / HYPSOMETRY_LEVELS
+    quantiles = np.quantile(pooled, levels)
+    with atomic_path(Path(out_json)) as tmp:
+        tmp.write_text(hypsometry_json(quantiles, [p.parent.parent.name for p in rasters], int(pooled.size)))
+    summary = {
+        "regions": len(rasters),
+        "n_values": int(pooled.size),
+        "range_m": [float(pooled.min()), float(pooled.max())],
+    }
+    log.info("Mars hypsometry of %s", summary)
+    return summary
+
+
 def _save_png(rgb: np.ndarray, out: Path, max_px: int = QUICKLOOK_MAX_PX) -> None:
     img = Image.fromarray(rgb)
     img.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
@@ -114,12 +151,15 @@ def region_conditioning(
     mars_rule: str,
     meta: ModelMeta | None = None,
     sea_level_m: float | None = None,
+    mars_reference_m: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The generator input (C, H, W) for a Mars region and its water mask (H, W).
 
     Mars heights are mapped to Earth's above ``sea_level_m`` (None = a dry Mars; see
     ``data.elevation.mars_with_sea``) and scaled as trained. ``meta`` (the model's, when the caller
     already read it) saves reading the file again. A sea level needs a model with a water input.
+    ``mars_reference_m``: the run's Mars hypsometry (one height map for every region); None = the
+    region's own distribution.
     """
     filled = np.where(valid, elev, np.median(elev[valid]))
     meta = load_model_meta(Path(model_path)) if meta is None else meta
@@ -134,7 +174,7 @@ def region_conditioning(
             f"{model_path}: this model has no water input (its inputs: {list(conditioning)}), so it cannot "
             f"draw a sea at sea_level_m = {sea_level_m:g}; use a model trained with water, or no sea level"
         )
-    mapped, water = mars_with_sea(filled, mars_rule, earth_reference_m, sea_level_m)
+    mapped, water = mars_with_sea(filled, mars_rule, earth_reference_m, sea_level_m, mars_reference_m)
     water &= valid
     latitudes = None
     if "latitude" in conditioning:
@@ -158,21 +198,25 @@ def render_mars(
     batch_size: int = 8,
     window_override: bool = False,
     sea_level_m: float | None = None,
+    hypsometry: str | Path | None = None,
 ) -> dict:
     """Terraform one Mars region: a COG in the Mars AEQD CRS with its lon/lat footprint (``out_footprint``,
     default beside the COG), a quicklook PNG and a hillshade | terraformed PNG.
 
     The elevation scaling, inputs and window (``window_px`` None = the model's tile size) come from the
     model's metadata; a config value that disagrees is a ModelMismatchError before anything is written.
-    ``sea_level_m`` (areoid metres; None = dry) floods everything below it.
+    ``sea_level_m`` (areoid metres; None = dry) floods everything below it. ``hypsometry`` (the run's
+    hypsometry.json) makes the Mars -> Earth height map one for the whole run.
     """
     region_raster = Path(region_raster)
     meta = load_model_meta(Path(model_path))
     window_px = meta.window_px(window_px, model_path, override=window_override)
     elev, valid, profile = read_elevation(region_raster)
+    mars_reference = None if hypsometry is None else read_hypsometry(hypsometry)
     cond, water = region_conditioning(
-        elev, valid, profile, model_path, earth_reference_m, elevation_range_m, mars_rule, meta, sea_level_m
-    )
+        elev, valid, profile, model_path, earth_reference_m, elevation_range_m, mars_rule, meta, sea_level_m,
+        mars_reference,
+    )  # fmt: skip
     model = load_generator(Path(model_path))
     predict = generator_predictor(model)
     blended = predict_blended(cond, predict, window_px, overlap_px, batch_size, progress=True)

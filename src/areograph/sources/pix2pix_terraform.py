@@ -37,7 +37,7 @@ from PIL import Image
 from rasterio.transform import from_bounds
 from rasterio.windows import Window
 from rasterio.windows import from_bounds as window_from_bounds
-from scipy.ndimage import binary_opening, median_filter
+from scipy.ndimage import binary_dilation, binary_opening, median_filter
 from scipy.spatial import cKDTree
 
 from areograph.geo.geotiff import write_geotiff
@@ -207,6 +207,8 @@ def region_mosaic(root: Path, name: str, max_colour_distance: float) -> dict[str
     elevation = region.ramp.invert(smooth, max_colour_distance)
     elevation[~have["elevation"]] = np.nan
     sea = binary_opening(smooth.min(axis=-1) >= SEA_MIN_RGB, structure=np.ones((3, 3), bool))
+    # The shoreline's JPEG blend of white and ramp colour is off the ramp too: sea, up to 2 px out.
+    sea |= binary_dilation(sea, iterations=2) & np.isnan(elevation)
     sea &= have["elevation"]
     elevation[sea] = np.nan  # the sea has no height (white is never a ramp colour, but be explicit)
     missing = n_rows * n_cols - len(tiles)

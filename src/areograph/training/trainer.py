@@ -407,6 +407,8 @@ def _train(
             write_losses(csv_path, ["step", "lr", *run.terms], rows)
             plot_losses(csv_path, png_path)
             save_checkpoint(ckpt_path, run.state(step, rng, extra_meta, world, rows))
+            last = dict(zip(run.terms, rows[-1][2:], strict=True))
+            log.info("step %d of %d: %s", step, cfg.steps, ", ".join(f"{k} {v:.4g}" for k, v in last.items()))
 
     quiet = rank != 0 or not sys.stderr.isatty()
     with tqdm(total=cfg.steps, initial=start, desc="train", disable=quiet, leave=False) as progress:

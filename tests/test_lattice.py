@@ -54,5 +54,6 @@ def test_masked_pixels_are_left_out_and_too_small_is_an_error(real_rgb):
     valid[:512, :512] = True
     assert lattice_ratios(board, valid)[2] < 30
     assert lattice_ratios(board)[2] > 1000
+    assert set(lattice_ratios(real_rgb[:100, :100])) == {2, 4, 8, 16, 32}  # the periods a 64 px crop holds
     with pytest.raises(ValueError, match="no valid square"):
-        lattice_ratios(real_rgb[:100, :100])
+        lattice_ratios(real_rgb[:3, :3])

@@ -124,24 +124,23 @@ def lattice_ratios(
     """The lattice ratio per period (px) of an (H, W, 3) image; ``valid`` masks nodata (default: all).
 
     A picture (or valid area) smaller than ``crop_px`` is measured on the largest power-of-two crop that
-    fits (at least twice the longest period); smaller than that is an error.
+    fits, at the periods up to half that crop (a tiny test render still gets its fine-scale figures);
+    no valid 4 px square at all is an error.
     """
     grey = luminance(rgb)
     valid = np.ones(grey.shape, bool) if valid is None else np.asarray(valid, bool)
     if valid.shape != grey.shape:
         raise ValueError(f"mask shape {valid.shape} differs from the image's {grey.shape}")
     origins: list[tuple[int, int]] = []
-    while crop_px >= 2 * max(periods):
+    while crop_px >= 2 * min(periods):
         origins = crop_origins(valid, crop_px)
         if origins:
             break
         crop_px //= 2
     if not origins:
-        raise ValueError(
-            f"image of {grey.shape} px has no valid square of {2 * max(periods)} px or more for periods up "
-            f"to {max(periods)} px"
-        )
-    return lattice_ratios_of_spectrum(mean_power_spectrum(grey, valid, origins, crop_px), periods)
+        raise ValueError(f"image of {grey.shape} px has no valid square of {2 * min(periods)} px or more")
+    fitting = [p for p in periods if 2 * p <= crop_px]
+    return lattice_ratios_of_spectrum(mean_power_spectrum(grey, valid, origins, crop_px), fitting)
 
 
 def lattice_ratios_of_tiles(
@@ -156,8 +155,9 @@ def lattice_ratios_of_tiles(
     side = min(tiles.shape[1:3])
     while crop_px > side:
         crop_px //= 2
-    if crop_px < 2 * max(periods):
-        raise ValueError(f"tiles of {tiles.shape[1:3]} px are too small for periods up to {max(periods)} px")
+    periods = [p for p in periods if 2 * p <= crop_px]
+    if not periods:
+        raise ValueError(f"tiles of {tiles.shape[1:3]} px are too small for a lattice ratio")
     valid = np.ones(tiles.shape[1:3], bool)
     origins = crop_origins(valid, crop_px)
     total = sum(mean_power_spectrum(luminance(t), valid, origins, crop_px) for t in tiles)

@@ -117,7 +117,11 @@ def _region_size(region: dict[str, Any], tiles: dict[str, Any]) -> None:
     except ValueError as err:
         cols, rows = region["tiles_per_side"]
         text = str(cols) if cols == rows else f"{cols}x{rows}"
-        fits = [n for n in range(max(cols, rows), 0, -1) if _plans(region, tiles, min(cols, n), min(rows, n))]
+        lo, hi = 0, max(cols, rows)  # the largest side that plans (sizes that fit are a prefix): bisect
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if _plans(region, tiles, min(cols, mid), min(rows, mid)) else (lo, mid - 1)
+        fits = [lo] if lo else []
         km = tiles["size_px"] * tiles["gsd_m"] / 1000
         advice = f"at most {fits[0]} tiles a side fit there" if fits else "no region fits there"
         side_km = f"{cols * km:.0f} x {rows * km:.0f} km"

@@ -207,7 +207,7 @@ def colourise_files(
     todo = [(path, out) for path, out in targets if out not in kept]
     written = []
     with parents_made(out_dir):
-        for path, out in tqdm(todo, desc="colourise", unit="image", disable=not progress):
+        for path, out in tqdm(todo, desc="colourise", unit="image", disable=not progress or not todo):
             grey = read_grey(path, stretch_percentiles)
             lightness = grey_to_l_scaled(grey)
             del grey

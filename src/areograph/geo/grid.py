@@ -86,6 +86,11 @@ def plan_download_box(
     if width_m <= 0 or height_m <= 0 or margin_m < 0:
         raise ValueError(f"region size {width_m} x {height_m} m and margin {margin_m} m must be positive")
     radius = planning_radius_m(planet)
+    if math.hypot(width_m, height_m) / 2 + margin_m >= radius * math.pi / 2:  # AEQD wraps beyond this
+        raise ValueError(
+            f"{width_m / 1000:.0f} x {height_m / 1000:.0f} km reach more than a quarter of the way around "
+            "the planet from their centre"
+        )
     if abs(lat) == 90:  # a polar cap: every longitude, down to the latitude of its corners
         reach = math.degrees((math.hypot(width_m, height_m) / 2 + margin_m) / radius)
         south, north = (-90.0, -90.0 + reach) if lat < 0 else (90.0 - reach, 90.0)

@@ -121,9 +121,8 @@ def _region_size(region: dict[str, Any], tiles: dict[str, Any]) -> None:
         while lo < hi:
             mid = (lo + hi + 1) // 2
             lo, hi = (mid, hi) if _plans(region, tiles, min(cols, mid), min(rows, mid)) else (lo, mid - 1)
-        fits = [lo] if lo else []
         km = tiles["size_px"] * tiles["gsd_m"] / 1000
-        advice = f"at most {fits[0]} tiles a side fit there" if fits else "no region fits there"
+        advice = f"at most {lo} tiles a side fit there" if lo else "no region fits there"
         side_km = f"{cols * km:.0f} x {rows * km:.0f} km"
         raise ValueError(
             f"--tiles {text}: {cols} x {rows} tiles of {km:g} km ({side_km}) centred at latitude "

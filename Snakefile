@@ -21,7 +21,8 @@ configfile: "config.yaml"
 report: "report/workflow.rst"
 
 
-config = validate_config(config)
+# Relative paths in the config (the weights) are looked up here, then in the workflow's folder.
+config = validate_config(config, base_dirs=[Path.cwd(), Path(workflow.basedir)])
 
 
 include: "rules/common.smk"

@@ -54,6 +54,9 @@ TERRAIN_MODELS = config["terrain_models"]
 # Shipped generator weights (render.weights): what the Mars mosaics are rendered with when set. They are
 # not re-evaluated here: their honest figures come from the held-out regions of their own config.
 SHIPPED = config["render"].get("weights")  # rovers.smk has its own SHIPPED_COLOURISER
+# A relative weights path that is not here is the repository's own (as config validation looked it up).
+if SHIPPED and not Path(SHIPPED).is_absolute() and not Path(SHIPPED).exists():
+    SHIPPED = str(Path(workflow.basedir) / SHIPPED)
 
 
 wildcard_constraints:

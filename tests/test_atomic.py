@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from areograph.atomic import atomic_dir, atomic_path
+from areograph.atomic import atomic_dir, atomic_path, check_destination
 from areograph.training.checkpoint import load_file, save_checkpoint, write_torch_file
 
 KILLED_WRITER = """
@@ -64,7 +64,8 @@ def test_a_full_disk_during_a_checkpoint_write_names_the_path(tmp_path: Path) ->
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
         signal.signal(signal.SIGXFSZ, old_handler)
     assert str(path) in str(info.value)
-    assert list(path.parent.iterdir()) == []  # neither a partial file nor a temporary
+    # neither a partial file nor a temporary, nor the checkpoints/ folder the failed write made
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_torch_files_are_byte_reproducible_whatever_the_path_and_how_the_payload_was_built(
@@ -80,3 +81,33 @@ def test_torch_files_are_byte_reproducible_whatever_the_path_and_how_the_payload
     assert torch.equal(torch.load(a, weights_only=True)["generator"]["state_dict"]["w"], torch.arange(4.0))
     save_checkpoint(tmp_path / "c.pt", {"step": 3})
     assert load_file(tmp_path / "c.pt")["step"] == 3
+
+
+def test_a_failed_write_removes_the_folders_it_made_and_keeps_the_others(tmp_path: Path) -> None:
+    (tmp_path / "kept").mkdir()
+    for writer in (atomic_path, atomic_dir):
+        with pytest.raises(RuntimeError, match="boom"), writer(tmp_path / "kept" / "a" / "b" / "out.tif"):
+            raise RuntimeError("boom")
+        assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept"]
+    with atomic_path(tmp_path / "kept" / "a" / "ok.txt") as tmp:
+        tmp.write_text("ok")
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "kept" / "a" / "b" / "out.tif"):
+        raise RuntimeError("boom")
+    assert (tmp_path / "kept" / "a" / "ok.txt").read_text() == "ok"  # a folder with files is kept
+    assert not (tmp_path / "kept" / "a" / "b").exists()
+
+
+def test_check_destination_names_the_option_and_the_problem(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(ValueError, match=r"--out .*afile: is a file, not a folder"):
+        check_destination(afile, "--out")
+    with pytest.raises(ValueError, match=r"afile is a file, so no folder can be made below it"):
+        check_destination(afile / "sub" / "deeper", "--out")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.geteuid() != 0:  # root may write anywhere
+        with pytest.raises(ValueError, match="permission denied"):
+            check_destination(locked / "new", "--out")
+    assert check_destination(tmp_path / "new" / "deeper", "--out") == tmp_path / "new" / "deeper"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "locked"]  # checks create nothing

@@ -6,6 +6,8 @@ temporary's name carries its writer's process id, and the next write of the same
 temporaries of writers that are no longer alive. (Two live writers of one output do not happen under
 Snakemake; on a shared file system a writer on another node counts as dead here, which is safe for the
 same reason.) A full disk is reported with the output's path, which the OS error alone does not name.
+The parent folders a write had to create are removed again when it fails, so a failed run leaves no
+empty folder either.
 """
 
 from __future__ import annotations
@@ -69,6 +71,55 @@ def remove_stale_temporaries(final: str | Path) -> list[Path]:
     return removed
 
 
+def make_parents(folder: str | Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return the ones created, outermost first."""
+    folder = Path(folder)
+    missing = [p for p in (folder, *folder.parents) if not p.exists()][::-1]
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def remove_empty(created: list[Path]) -> None:
+    """Remove the folders of :func:`make_parents` again, innermost first, where nothing was put in them."""
+    for folder in reversed(created):
+        with contextlib.suppress(OSError):  # not empty (another writer's output) or already gone
+            folder.rmdir()
+
+
+@contextlib.contextmanager
+def parents_made(folder: str | Path) -> Iterator[list[Path]]:
+    """Create ``folder`` (and parents) for a block; if the block fails, remove those left empty."""
+    created = make_parents(folder)
+    try:
+        yield created
+    except BaseException:
+        remove_empty(created)
+        raise
+
+
+def check_destination(path: str | Path, what: str, kind: str = "folder") -> Path:
+    """Refuse, before any work, an output path that cannot be written: the message names ``what``.
+
+    ``path`` must be a ``kind`` ("folder" or "file") or not exist yet, and its nearest existing parent
+    must be a folder this process may create entries in. Catches an ``--out`` that is an existing file
+    (or lies below one) and a read-only destination, which would otherwise fail after all the work.
+    """
+    path = Path(path)
+    if path.exists():
+        if kind == "folder" and not path.is_dir():
+            raise ValueError(f"{what} {path}: is a file, not a folder; choose a folder name")
+        if kind == "file" and path.is_dir():
+            raise ValueError(f"{what} {path}: is a folder, not a file")
+    # the folder the output (or its staging temporary, beside it) is created in, and the output folder
+    base = next(p for p in path.parents if p.exists()) if path.parents else Path(".")
+    if not base.is_dir():
+        raise ValueError(f"{what} {path}: {base} is a file, so no folder can be made below it")
+    for folder in (base, path) if kind == "folder" and path.is_dir() else (base,):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ValueError(f"{what} {path}: cannot write in {folder} (permission denied); choose another")
+    return path
+
+
 def _prefix(final: Path) -> str:
     return f".{final.stem}.{os.getpid()}-"
 
@@ -106,7 +157,12 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     (GDAL, imageio) still work. On error the temporary file is removed and the error re-raised.
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    with parents_made(final.parent), _staged_file(final) as tmp_path:
+        yield tmp_path
+
+
+@contextlib.contextmanager
+def _staged_file(final: Path) -> Iterator[Path]:
     remove_stale_temporaries(final)
     fd, tmp = tempfile.mkstemp(prefix=_prefix(final), suffix=final.suffix, dir=final.parent)
     os.close(fd)
@@ -132,7 +188,12 @@ def _umask() -> int:
 def atomic_dir(final: str | Path) -> Iterator[Path]:
     """Yield a temporary folder beside ``final``; swap it into place if the block succeeds."""
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    with parents_made(final.parent), _staged_dir(final) as tmp:
+        yield tmp
+
+
+@contextlib.contextmanager
+def _staged_dir(final: Path) -> Iterator[Path]:
     remove_stale_temporaries(final)
     tmp = Path(tempfile.mkdtemp(prefix=_prefix(final), suffix=final.suffix, dir=final.parent))
     tmp.chmod(0o777 & ~_umask())  # mkdtemp's private 0700 would outlive the swap; use what mkdir gives

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -20,8 +20,9 @@ from areograph.artefacts.collection import manifest_path
 from areograph.artefacts.frame_sequence import read_frames_index, write_frames_index
 from areograph.artefacts.model_dir import COLOUR_TASK, ModelMeta
 from areograph.artefacts.packed import read_packed
-from areograph.atomic import atomic_dir, atomic_path
+from areograph.atomic import atomic_dir, atomic_path, check_destination, parents_made
 from areograph.data.colour import AB_EDGES, ColourPatchDataset, pack_patches
+from areograph.images.grey import GreyProbe, probe_grey, read_grey
 from areograph.images.lab import COLOUR_SPACE, grey_to_l_scaled
 from areograph.images.pds3 import list_frames, read_edr
 from areograph.images.quality import QualityThresholds, filter_collection
@@ -123,9 +124,9 @@ def colourise_edrs(
         rows = []
         for i, frame in enumerate(frames):
             grey, _ = read_edr(frame.path, percentiles=tuple(stretch_percentiles))
-            rgb = colourise_l(model, grey_to_l_scaled(grey), window_px, overlap_px, chroma_side_px)
+            rgb = colourise_l(model, grey_to_l_scaled(grey), window_px, overlap_px, chroma_side_px, rgb8=True)
             name = f"{i:04d}_{frame.product_id}.png"
-            Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)).save(tmp / name)
+            Image.fromarray(rgb).save(tmp / name)
             rows.append({"png": name, "edr": frame.path.name, "caption": frame.caption()})
             written.append(Path(out_dir) / name)
             log.info("colourised %s (%s)", frame.path.name, frame.caption())
@@ -133,21 +134,49 @@ def colourise_edrs(
     return written
 
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+class Colourised(NamedTuple):
+    """What :func:`colourise_files` did: the outputs it wrote, and those it kept from an earlier run."""
+
+    written: list[Path]
+    kept: list[Path]
 
 
-def read_grey(path: str | Path, stretch_percentiles: Sequence[float] = (0.5, 99.5)) -> np.ndarray:
-    """(H, W) grey levels in [0, 1] of a PDS EDR (.IMG, robust stretch) or an ordinary image file."""
-    path = Path(path)
-    if path.suffix.lower() == ".img":
-        return read_edr(path, percentiles=tuple(stretch_percentiles))[0]
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        raise ValueError(f"{path}: not a PDS EDR (.IMG) or an image ({', '.join(IMAGE_SUFFIXES)})")
-    try:
-        with Image.open(path) as img:
-            return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
-    except (OSError, SyntaxError) as exc:  # PIL's UnidentifiedImageError is an OSError
-        raise ValueError(f"{path}: unreadable image ({exc})") from exc
+def output_name(path: str | Path) -> str:
+    """``<stem>_colour.png``: the one place an input's output name is made."""
+    return f"{Path(path).stem}_colour.png"
+
+
+def check_colourise_inputs(files: Sequence[str | Path]) -> list[GreyProbe]:
+    """Every input's header (and, for colour files, its pixels) checked before any work, in order.
+
+    Errors name the file; two inputs that would write the same output are named together. Notices
+    (a colour or alpha file read as grey) are logged as one warning line each.
+    """
+    if not files:
+        raise ValueError("no files to colourise")
+    probes = [probe_grey(f) for f in files]
+    by_name: dict[str, list[Path]] = {}
+    for probe in probes:
+        by_name.setdefault(output_name(probe.path), []).append(probe.path)
+    clashes = [(name, paths) for name, paths in by_name.items() if len(paths) > 1]
+    if clashes:
+        name, paths = clashes[0]
+        raise ValueError(
+            f"{' and '.join(map(str, paths))} would all be written as {name} (same file name stem); "
+            "colourise them into separate folders"
+        )
+    for probe in probes:
+        if probe.notice:
+            log.warning("%s", probe.notice)
+    return probes
+
+
+def _complete(out: Path, *inputs: Path) -> bool:
+    """An output left by an earlier run counts as complete when it is newer than what it was made from.
+
+    Outputs are written atomically, so one that exists is whole; a newer input or model redoes it.
+    """
+    return out.is_file() and out.stat().st_mtime >= max(p.stat().st_mtime for p in inputs)
 
 
 def colourise_files(
@@ -160,31 +189,36 @@ def colourise_files(
     chroma_side_px: int | None = None,
     progress: bool = False,
     window_override: bool = False,
-) -> list[Path]:
+) -> Colourised:
     """Colourise any EDRs or greyscale images into ``out_dir/<stem>_colour.png`` (as colourise_edrs does).
 
-    Every input is read before anything is written, so one bad file is a named error and no output.
+    Every input is checked (:func:`check_colourise_inputs`) and the output folder too before any work;
+    then one frame at a time is read, colourised and written atomically, so memory does not grow with
+    the number of inputs. Outputs of an earlier (interrupted) run that are newer than their input and
+    the model are kept, not redone. A run that fails before its first output leaves no folder behind.
     """
+    probes = check_colourise_inputs(files)  # every file's header before the first frame is colourised
+    out_dir = check_destination(out_dir, "output folder")
     model, meta = load_colouriser(model_path)
     window_px = meta.window_px(window_px, model_path, "rovers.render.window_px", window_override)
     chroma_side_px = chroma_side_px or meta.max_side_px
-    if not files:
-        raise ValueError("no files to colourise")
-    greys = {Path(f): read_grey(f, stretch_percentiles) for f in files}
-    names = [f"{path.stem}_colour.png" for path in greys]
-    if len(set(names)) != len(names):
-        raise ValueError("two inputs share a file name stem; colourise them into separate folders")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    targets = [(probe.path, out_dir / output_name(probe.path)) for probe in probes]
+    kept = [out for path, out in targets if _complete(out, path, Path(model_path))]
+    todo = [(path, out) for path, out in targets if out not in kept]
     written = []
-    for (path, grey), name in tqdm(zip(greys.items(), names, strict=True), total=len(names), desc="colourise",
-                                   unit="image", disable=not progress):  # fmt: skip
-        rgb = colourise_l(model, grey_to_l_scaled(grey), window_px, overlap_px, chroma_side_px)
-        with atomic_path(out_dir / name) as tmp:
-            Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)).save(tmp, format="PNG")
-        written.append(out_dir / name)
-        log.info("colourised %s -> %s", path, out_dir / name)
-    return written
+    with parents_made(out_dir):
+        for path, out in tqdm(todo, desc="colourise", unit="image", disable=not progress or not todo):
+            grey = read_grey(path, stretch_percentiles)
+            lightness = grey_to_l_scaled(grey)
+            del grey
+            rgb = colourise_l(model, lightness, window_px, overlap_px, chroma_side_px, rgb8=True)
+            del lightness
+            with atomic_path(out) as tmp:
+                Image.fromarray(rgb).save(tmp, format="PNG")
+            del rgb
+            written.append(out)
+            log.info("colourised %s -> %s", path, out)
+    return Colourised(written, kept)
 
 
 def render_rover_videos(

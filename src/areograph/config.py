@@ -2,12 +2,15 @@
 
 The JSON schema (``config.schema.yaml`` beside this module) rejects unknown keys, wrong types and
 out-of-range values; the checks that span several keys (a Mars region fed by an Earth-only source,
-duplicate region names) live here. Every error names the key path and the offending value.
+duplicate region names) live here. Every error names the key path and the offending value. With
+``base_dirs``, the files a config names (the shipped weights) are checked too: that they exist, and
+that the render settings fit the model they hold (an overlap as large as the model's window would
+otherwise fail only when the render job runs, after everything before it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -46,9 +49,13 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{where}: value {error.instance!r} is invalid: {error.message}"
 
 
-def validate_config(config: Mapping[str, Any], source: str = "config") -> dict[str, Any]:
+def validate_config(
+    config: Mapping[str, Any], source: str = "config", base_dirs: Sequence[str | Path] | None = None
+) -> dict[str, Any]:
     """Validate ``config`` against the schema and cross-key rules; return it as a plain dict.
 
+    ``base_dirs``: the folders relative file paths of the config are looked up in (the working
+    directory, then the workflow's); given, the weights files are checked as well (:func:`weights_problems`).
     Raises ConfigError listing every problem, each naming its key path and value.
     """
     config = dict(config)
@@ -56,6 +63,8 @@ def validate_config(config: Mapping[str, Any], source: str = "config") -> dict[s
     problems = [_describe(e) for e in sorted(validator.iter_errors(config), key=lambda e: list(e.path))]
     if not problems:
         problems = _cross_checks(config)
+    if not problems and base_dirs is not None:
+        problems = weights_problems(config, [Path(b) for b in base_dirs])
     if problems:
         raise ConfigError(f"{source} is invalid:\n  " + "\n  ".join(problems))
     return config
@@ -159,7 +168,89 @@ def _size_checks(config: Mapping[str, Any]) -> list[str]:
             problems.append(f"{key}.overlap_px: value {overlap} must be below {key}.window_px {window}")
         if window is None and window_override(render):
             problems.append(f"{key}.overrides: names window_px, but {key}.window_px is null (the model's)")
+    # A null window is the model's tile size: the one this workflow trains, unless weights are shipped.
+    trained = [
+        ("render", "render.weights", "tiles.size_px", tile_px),
+        ("rovers.render", "rovers.colouriser.weights", "rovers.patches.patch_px", patch_px),
+    ]
+    for key, weights_key, size_key, size in trained:
+        render = config_value(config, key)
+        overlap = render.get("overlap_px")
+        shipped = config_value(config, weights_key)
+        free = render.get("window_px") is None and not shipped and size is not None
+        if free and overlap is not None and overlap >= size:
+            problems.append(
+                f"{key}.overlap_px: value {overlap} must be below the render window, which is the "
+                f"trained model's tile size {size_key} = {size} ({key}.window_px is null)"
+            )
     return problems
+
+
+# The weights files a config may name, and the render section that runs each.
+WEIGHTS_KEYS = {"render.weights": "render", "rovers.colouriser.weights": "rovers.render"}
+
+
+def config_value(config: Mapping[str, Any], dotted: str) -> Any:
+    """The value at a dotted key path (``rovers.colouriser.weights``); None where a level is missing."""
+    value: Any = config
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def configured_path(value: str | Path, base_dirs: Sequence[Path]) -> Path:
+    """A configured path: absolute as is; relative, in the first base folder holding it (else the first)."""
+    path = Path(value)
+    if path.is_absolute() or not base_dirs:
+        return path
+    return next((b / path for b in base_dirs if (b / path).exists()), base_dirs[0] / path)
+
+
+def weights_problems(
+    config: Mapping[str, Any], base_dirs: Sequence[Path], keys: Sequence[str] = tuple(WEIGHTS_KEYS)
+) -> list[str]:
+    """Each configured weights file (of ``keys``) exists and fits its render settings (problems name keys)."""
+    problems: list[str] = []
+    for key in keys:
+        value = config_value(config, key)
+        if not value:
+            continue
+        path = configured_path(value, base_dirs)
+        if not path.is_file():
+            looked = ", ".join(str(b) for b in base_dirs)
+            problems.append(
+                f"{key}: value {value!r} is not a file (looked in {looked}); name a model file, or set "
+                "it to null to use the model this workflow trains"
+            )
+            continue
+        render_key = WEIGHTS_KEYS[key]
+        problems += model_render_problems(path, key, render_key, config_value(config, render_key))
+    return problems
+
+
+def model_render_problems(
+    path: Path, what: str, render_key: str, render: Mapping[str, Any]
+) -> list[str]:
+    """Whether the render settings ``render`` (at ``render_key``) can run the model file ``path``.
+
+    The window must be the model's tile size (unless overridden) and the overlap below the window;
+    ``what`` names where the file came from (a config key or a command-line option).
+    """
+    from areograph.training.checkpoint import load_model_meta
+
+    try:
+        meta = load_model_meta(path)
+        asked, override = render.get("window_px"), window_override(render)
+        window = meta.window_px(asked, path, f"{render_key}.window_px", override)
+    except (OSError, ValueError) as err:  # ModelMismatchError is a ValueError
+        return [f"{what}: {err}"]
+    overlap = render.get("overlap_px")
+    if overlap is not None and overlap >= window:
+        return [
+            f"{render_key}.overlap_px: value {overlap} must be below the render window {window} px "
+            f"(the tile size of the model {what} = {path})"
+        ]
+    return []
 
 
 def window_override(render: Mapping[str, Any]) -> bool:

@@ -6,9 +6,10 @@ and every step can be run and tested without Snakemake. Rendering Mars lives in 
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import tempfile
-from collections.abc import Mapping, Sequence
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,10 @@ import torch
 from areograph.artefacts.model_dir import TERRAIN_TASK, ModelMeta
 from areograph.artefacts.mosaic import MOSAIC_FILES, mosaic_files
 from areograph.artefacts.tileset import region_raster
-from areograph.atomic import atomic_dir
+from areograph.atomic import atomic_dir, check_destination
 from areograph.config import region_source, tiles_shape, window_override
 from areograph.data.pairs import PairDataset, pack_pairs, training_elevations
-from areograph.geo.grid import RegionGrid, region_grid
+from areograph.geo.grid import RegionGrid, check_region_name, region_grid
 from areograph.geo.tiling import MAX_DROPPED_FRACTION, TileReport, tile_region
 from areograph.render.mosaic import render_mars
 from areograph.sources import get_source
@@ -169,40 +170,96 @@ def train_terrain(
     return train(generator, discriminator, dataset, cfg, Path(out_dir), extra_meta=meta)
 
 
+@contextlib.contextmanager
+def _quiet(logger: str) -> Iterator[None]:
+    """Silence a logger's warnings for a block, unless it is logging at INFO (the CLI's --verbose)."""
+    target = logging.getLogger(logger)
+    before = target.level
+    if not target.isEnabledFor(logging.INFO):
+        target.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        target.setLevel(before)
+
+
+class PartialCoverage(ValueError):
+    """The source holds data for only part of the requested region (and partial output was not asked)."""
+
+
+def coverage_line(report: TileReport, source: str) -> str:
+    """``18 of 36 tiles (50 %) of region X have data in the sample source``: coverage in the user's terms."""
+    kept, total = len(report.kept), report.n_tiles
+    return (
+        f"{kept} of {total} tiles ({kept / total:.0%}) of region {report.region!r} have data in the "
+        f"{source} source"
+    )
+
+
+def check_region_request(region: Mapping[str, Any], tiles: Mapping[str, Any]) -> RegionGrid:
+    """The region's grid and download box, planned before any work: a bad name or size fails here."""
+    check_region_name(region["name"])
+    grid = grid_for(region, tiles)
+    grid.download_box(tiles["box_margin_m"])
+    return grid
+
+
 def terraform_region(
-    region: Mapping[str, Any], config: Mapping[str, Any], weights: str | Path, out_dir: str | Path
+    region: Mapping[str, Any],
+    config: Mapping[str, Any],
+    weights: str | Path,
+    out_dir: str | Path,
+    allow_partial: bool = False,
 ) -> dict[str, Path]:
     """Fetch, tile and render one Mars region as the workflow does, into ``out_dir`` (all or nothing).
 
     The same three package steps as the rules fetch_raster, tile_layer and render_mars, run in a
-    scratch folder; only the products land in ``out_dir``, swapped in whole when every step succeeded.
+    staging folder beside ``out_dir`` (so on the same file system, and removed on every exit path);
+    only the products land in ``out_dir``, swapped in whole when every step succeeded. A region the
+    source covers only in part is a :class:`PartialCoverage` error before rendering unless
+    ``allow_partial`` (then the uncovered tiles render black); the workflow's limit,
+    ``tiles.max_dropped_fraction``, holds either way.
     """
-    out_dir = Path(out_dir)
+    out_dir = check_destination(out_dir, "output folder")
     foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in MOSAIC_FILES.values()) \
         if out_dir.is_dir() else []  # fmt: skip
     if foreign:  # the folder is replaced whole: never one that holds anything else
         raise ValueError(f"{out_dir}: holds other files ({', '.join(foreign[:3])}); choose an empty folder")
+    check_region_request(region, config["tiles"])
     source = region_source(config, region, "mars_elevation")
     render = config["render"]
-    with tempfile.TemporaryDirectory(prefix="areograph-") as scratch, atomic_dir(out_dir) as tmp:
-        products = mosaic_files(tmp)
-        raw = Path(scratch) / "raw.tif"
-        fetch_region_raster("mars_elevation", region, config["tiles"], source, raw)
-        tiles = Path(scratch) / "tiles"
-        tile_region_inputs(region, config["tiles"], {"elevation": raw}, {"elevation": tiles})
-        render_mars(
-            region_raster(tiles),
-            weights,
-            earth_reference_m=None,  # the shipped model stores its own Earth distribution
-            elevation_range_m=None,
-            mars_rule=config["elevation"]["mars_rule"],
-            window_px=render.get("window_px"),
-            overlap_px=render["overlap_px"],
-            batch_size=render.get("batch_size", 8),
-            window_override=window_override(render),
-            out_tif=products["tif"],
-            out_quicklook=products["quicklook"],
-            out_side_by_side=products["side_by_side"],
-            out_footprint=products["footprint"],
-        )
+    with atomic_dir(out_dir) as tmp:
+        scratch = tmp / ".work"  # inside the staging folder: one place to remove, beside the output
+        try:
+            products = mosaic_files(tmp)
+            raw = scratch / "raw.tif"
+            fetch_region_raster("mars_elevation", region, config["tiles"], source, raw)
+            tiles = scratch / "tiles"
+            with _quiet("areograph.geo"):  # its per-tile warning is replaced by the one coverage line below
+                report = tile_region_inputs(region, config["tiles"], {"elevation": raw}, {"elevation": tiles})
+            coverage = report["elevation"]
+            if coverage.dropped and not allow_partial:
+                raise PartialCoverage(
+                    f"only {coverage_line(coverage, source['adapter'])}; move or shrink the region, or "
+                    "render it with the uncovered tiles black (--allow-partial)"
+                )
+            if coverage.dropped:
+                log.warning("%s; the other tiles are left black", coverage_line(coverage, source["adapter"]))
+            render_mars(
+                region_raster(tiles),
+                weights,
+                earth_reference_m=None,  # the shipped model stores its own Earth distribution
+                elevation_range_m=None,
+                mars_rule=config["elevation"]["mars_rule"],
+                window_px=render.get("window_px"),
+                overlap_px=render["overlap_px"],
+                batch_size=render.get("batch_size", 8),
+                window_override=window_override(render),
+                out_tif=products["tif"],
+                out_quicklook=products["quicklook"],
+                out_side_by_side=products["side_by_side"],
+                out_footprint=products["footprint"],
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     return mosaic_files(out_dir)

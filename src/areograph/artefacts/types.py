@@ -20,6 +20,10 @@ class BBox:
         if not (self.west < self.east and self.south < self.north):
             raise ValueError(f"degenerate box {self}")
 
+    def __str__(self) -> str:
+        """Rounded, for messages: ``lon 136.52..139.08, lat -6.80..-4.00`` (repr keeps every digit)."""
+        return f"lon {self.west:.2f}..{self.east:.2f}, lat {self.south:.2f}..{self.north:.2f}"
+
 
 @dataclass(frozen=True)
 class PixelGrid:

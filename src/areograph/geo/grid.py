@@ -24,6 +24,16 @@ from areograph.geo.crs import check_planet, geographic_crs, local_aeqd_crs, plan
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
+def check_region_name(name: str) -> str:
+    """A region name usable as a file and folder name; checked before any folder is made for it."""
+    if not _NAME_RE.match(name):
+        raise ValueError(
+            f"region name {name!r} must start with a letter or digit and hold only letters, digits, "
+            "'_', '-' or '.' (it names the output folder and files)"
+        )
+    return name
+
+
 def haversine_m(lon1, lat1, lon2, lat2, radius_m: float) -> float | np.ndarray:
     """Great-circle distance in metres between lon/lat points (degrees) on a sphere of ``radius_m``.
 
@@ -47,7 +57,7 @@ def _parallel_half_span_deg(ground_m: float, lat_deg: float, radius_m: float) ->
     s_par = math.sin(ground_m / (2 * radius_m)) / c
     s_xt = math.sin(min(ground_m / radius_m, math.pi / 2)) / c
     if s_par >= 1 or s_xt >= 1 or ground_m >= radius_m * math.pi / 2:
-        raise ValueError(f"{ground_m:.0f} m either side at latitude {lat_deg:.3f} wraps around the pole")
+        raise ValueError(f"{ground_m / 1000:.0f} km either side of latitude {lat_deg:.2f} pass the pole")
     return math.degrees(max(2 * math.asin(s_par), math.asin(s_xt)))
 
 
@@ -76,6 +86,11 @@ def plan_download_box(
     if width_m <= 0 or height_m <= 0 or margin_m < 0:
         raise ValueError(f"region size {width_m} x {height_m} m and margin {margin_m} m must be positive")
     radius = planning_radius_m(planet)
+    if math.hypot(width_m, height_m) / 2 + margin_m >= radius * math.pi / 2:  # AEQD wraps beyond this
+        raise ValueError(
+            f"{width_m / 1000:.0f} x {height_m / 1000:.0f} km reach more than a quarter of the way around "
+            "the planet from their centre"
+        )
     if abs(lat) == 90:  # a polar cap: every longitude, down to the latitude of its corners
         reach = math.degrees((math.hypot(width_m, height_m) / 2 + margin_m) / radius)
         south, north = (-90.0, -90.0 + reach) if lat < 0 else (90.0 - reach, 90.0)
@@ -85,7 +100,9 @@ def plan_download_box(
     dlat_margin = math.degrees(margin_m / radius)
     south, north = min(lats) - dlat_margin, max(lats) + dlat_margin
     if north >= 90 or south <= -90:
-        raise ValueError(f"region at lat {lat} ({width_m} x {height_m} m) reaches a pole")
+        raise ValueError(
+            f"{width_m / 1000:.0f} x {height_m / 1000:.0f} km at latitude {lat:.2f} reaches a pole"
+        )
     dlon = _parallel_half_span_deg(hw + margin_m, max(abs(south), abs(north)), radius)
     return BBox(west=lon - dlon, south=south, east=lon + dlon, north=north)
 
@@ -110,8 +127,7 @@ class RegionGrid:
 
     def __post_init__(self) -> None:
         check_planet(self.planet)
-        if not _NAME_RE.match(self.name):
-            raise ValueError(f"region name {self.name!r} must be letters, digits, '_', '-' or '.'")
+        check_region_name(self.name)
         if min(self.cols, self.rows, self.tile_px) < 1 or self.gsd_m <= 0:
             raise ValueError(f"region {self.name!r}: cols, rows, tile_px and gsd_m must be positive")
         if not -90 <= self.lat <= 90:  # a polar cap is centred on its pole

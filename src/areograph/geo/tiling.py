@@ -337,6 +337,8 @@ def _write_tiles(
     with atomic_path(out_dir / INDEX_NAME) as tmp:
         tmp.write_text(json.dumps(index, indent=1))
     level = logging.WARNING if report.dropped else logging.INFO
+    shown = [f"{k}: {v:.2f}" for k, v in list(report.dropped.items())[:3]]
+    more = len(report.dropped) - len(shown)
     log.log(
         level,
         "region %s: kept %d of %d tiles, dropped %d with nodata fraction > %g%s",
@@ -345,7 +347,7 @@ def _write_tiles(
         report.n_tiles,
         len(report.dropped),
         max_nodata_fraction,
-        f" ({', '.join(f'{k}: {v:.3f}' for k, v in report.dropped.items())})" if report.dropped else "",
+        f" ({', '.join(shown)}{f' and {more} more' if more else ''})" if report.dropped else "",
     )
     return report
 

@@ -49,8 +49,20 @@ def rgb_to_lab_scaled(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(lightness, -1.0, 1.0).astype(np.float32), ab.astype(np.float32)
 
 
+# Pixels per strip of the full-resolution conversions below: scikit-image converts in float64 with a
+# few full-size temporaries (about 150 bytes a pixel), so a 24 MP frame converted whole peaks at several
+# GB; in strips of 2^20 pixels the temporaries stay near 150 MB whatever the frame size. The conversions
+# are per pixel, so the result is the same bit for bit.
+STRIP_PIXELS = 1 << 20
+
+
+def _strips(height: int, width: int) -> list[slice]:
+    rows = max(1, STRIP_PIXELS // max(1, width))
+    return [slice(top, min(height, top + rows)) for top in range(0, height, rows)]
+
+
 def grey_to_l_scaled(grey: np.ndarray) -> np.ndarray:
-    """Greyscale intensities (H, W) in [0, 1], read as sRGB grey levels -> scaled L (1, H, W).
+    """Greyscale intensities (H, W) in [0, 1], read as sRGB grey levels -> scaled L (1, H, W) float32.
 
     Treating the stretched HazCam counts as display grey levels puts them on the same footing as
     the L of the colour JPEGs the colouriser learnt from.
@@ -58,17 +70,14 @@ def grey_to_l_scaled(grey: np.ndarray) -> np.ndarray:
     grey = np.asarray(grey)
     if grey.ndim != 2:
         raise ValueError(f"expected an (H, W) greyscale image, got shape {grey.shape}")
-    return rgb_to_lab_scaled(np.repeat(grey[..., None], 3, axis=2))[0]
+    out = np.empty((1, *grey.shape), np.float32)
+    for rows in _strips(*grey.shape):
+        out[0, rows] = rgb_to_lab_scaled(np.repeat(grey[rows, :, None], 3, axis=2))[0][0]
+    return out
 
 
-def lab_scaled_to_rgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """(L (1, H, W) or (H, W), ab (2, H, W)) in [-1, 1] -> RGB (H, W, 3) float32 in [0, 1].
-
-    Inputs are clipped to [-1, 1] first (network outputs may overshoot slightly); LAB colours outside
-    the sRGB gamut are clipped to it by scikit-image, whose warning about that is silenced here.
-    """
-    lightness = np.asarray(lightness, dtype=np.float64)
-    ab = np.asarray(ab, dtype=np.float64)
+def _checked_l_ab(lightness: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lightness, ab = np.asarray(lightness), np.asarray(ab)
     if lightness.ndim == 3:
         if lightness.shape[0] != 1:
             raise ValueError(f"expected L of shape (1, H, W), got {lightness.shape}")
@@ -77,10 +86,37 @@ def lab_scaled_to_rgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"expected ab of shape (2, {lightness.shape[0]}, {lightness.shape[1]}), got {ab.shape}"
         )
+    return lightness, ab
+
+
+def _lab_strip_to_rgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
     lab = np.empty((*lightness.shape, 3))
     lab[..., 0] = (np.clip(lightness, -1.0, 1.0) + 1.0) * L_SCALE
     lab[..., 1:] = np.moveaxis(np.clip(ab, -1.0, 1.0), 0, -1) * AB_SCALE
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*negative Z values.*")
         rgb = lab2rgb(lab)
-    return np.clip(rgb, 0.0, 1.0).astype(np.float32)
+    return np.clip(rgb, 0.0, 1.0)
+
+
+def lab_scaled_to_rgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """(L (1, H, W) or (H, W), ab (2, H, W)) in [-1, 1] -> RGB (H, W, 3) float32 in [0, 1].
+
+    Inputs are clipped to [-1, 1] first (network outputs may overshoot slightly); LAB colours outside
+    the sRGB gamut are clipped to it by scikit-image, whose warning about that is silenced here.
+    """
+    lightness, ab = _checked_l_ab(lightness, ab)
+    out = np.empty((*lightness.shape, 3), np.float32)
+    for rows in _strips(*lightness.shape):
+        out[rows] = _lab_strip_to_rgb(lightness[rows].astype(np.float64), ab[:, rows].astype(np.float64))
+    return out
+
+
+def lab_scaled_to_rgb8(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """As :func:`lab_scaled_to_rgb`, rounded to uint8 strip by strip: a frame's pixels for a PNG."""
+    lightness, ab = _checked_l_ab(lightness, ab)
+    out = np.empty((*lightness.shape, 3), np.uint8)
+    for rows in _strips(*lightness.shape):
+        rgb = _lab_strip_to_rgb(lightness[rows].astype(np.float64), ab[:, rows].astype(np.float64))
+        out[rows] = np.round(rgb.astype(np.float32) * 255)
+    return out

@@ -171,6 +171,15 @@ def _require(label: dict[str, Any], key: str, path: Path) -> Any:
     return label[key]
 
 
+def _int(label: dict[str, Any], key: str, path: Path, default: Any = None) -> int:
+    """An integer label value; a malformed one (``RECORD_BYTES = abc``) names the file and the key."""
+    value = label.get(key, default) if default is not None else _require(label, key, path)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Pds3Error(f"{path}: PDS3 label value {key} = {value!r} is not an integer") from None
+
+
 def _image_layout(label: dict[str, Any], path: Path) -> tuple[int, int, int, int]:
     """(byte offset of the image, lines, samples, bytes per sample) from the label."""
     image = _require(label, "IMAGE", path)
@@ -178,13 +187,13 @@ def _image_layout(label: dict[str, Any], path: Path) -> tuple[int, int, int, int
     if isinstance(pointer, list):  # ("FILE.IMG", record): detached data, not an EDR with attached label
         raise Pds3Error(f"{path}: ^IMAGE points to another file {pointer[0]!r}; expected attached data")
     if isinstance(pointer, tuple):  # (offset, "BYTES"), 1-based
-        offset = int(pointer[0]) - 1
+        offset = _int({"^IMAGE": pointer[0]}, "^IMAGE", path) - 1
     else:  # record number, 1-based
-        offset = (int(pointer) - 1) * int(_require(label, "RECORD_BYTES", path))
-    if int(image.get("BANDS", 1)) != 1:
+        offset = (_int(label, "^IMAGE", path) - 1) * _int(label, "RECORD_BYTES", path)
+    if _int(image, "BANDS", path, default=1) != 1:
         raise Pds3Error(f"{path}: {image.get('BANDS')} bands; a HazCam EDR has one")
-    lines, samples = int(_require(image, "LINES", path)), int(_require(image, "LINE_SAMPLES", path))
-    return offset, lines, samples, int(_require(image, "SAMPLE_BITS", path)) // 8
+    lines, samples = _int(image, "LINES", path), _int(image, "LINE_SAMPLES", path)
+    return offset, lines, samples, _int(image, "SAMPLE_BITS", path) // 8
 
 
 def _check_complete(label: dict[str, Any], path: Path) -> None:

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from areograph.artefacts.model_dir import ModelMeta
 from areograph.artefacts.types import ModelMismatchError
-from areograph.images.lab import COLOUR_SPACE, lab_scaled_to_rgb
+from areograph.images.lab import COLOUR_SPACE, lab_scaled_to_rgb, lab_scaled_to_rgb8
 from areograph.render.predictor import generator_predictor
 from areograph.render.windows import predict_blended
 from areograph.training.checkpoint import load_generator, load_model_meta
@@ -41,8 +41,12 @@ def colourise_l(
     window_px: int,
     overlap_px: int | None,
     chroma_side_px: int | None = None,
+    rgb8: bool = False,
 ) -> np.ndarray:
     """RGB (H, W, 3) in [0, 1] from scaled L (1, H, W): predicted ab, the frame's own L.
+
+    ``rgb8``: uint8 levels instead (what a PNG holds), converted strip by strip, which a large frame
+    needs: float RGB of a 24 MP frame alone is 288 MB.
 
     ``overlap_px`` None = half the window: every pixel is then blended from about four windows, so
     where neighbouring windows disagree on a colour the change is spread over half a window, not a band.
@@ -50,7 +54,9 @@ def colourise_l(
     With ``chroma_side_px`` a larger frame's ab is predicted on its L downscaled (area) to that long
     side and upsampled bilinearly: the window then sees objects at the scale the model learnt them
     (a 1024 px HazCam frame at 256 px, like an MSL browse frame), while L, and so all detail, stays
-    at full resolution. Chroma carries little high-frequency detail, which is why this works.
+    at full resolution. Chroma carries little high-frequency detail, which is why this works. The
+    memory of a frame is then its L, its upsampled ab and its RGB (float32, or uint8 with ``rgb8``):
+    about 15 bytes a pixel; the windows only ever see the small frame.
     """
     height, width = lightness.shape[-2:]
     scale = (chroma_side_px or max(height, width)) / max(height, width)
@@ -63,4 +69,4 @@ def colourise_l(
     if scale < 1:
         ab = F.interpolate(torch.from_numpy(ab[None]), size=(height, width), mode="bilinear",
                            align_corners=False)[0].numpy()  # fmt: skip
-    return lab_scaled_to_rgb(lightness, ab)
+    return lab_scaled_to_rgb8(lightness, ab) if rgb8 else lab_scaled_to_rgb(lightness, ab)

@@ -121,7 +121,7 @@ class UsgsSource(Source):
             return super().fetch_raster(input_name, box, out_path)
         out_path = Path(out_path)
         url = self.url
-        key = hashlib.sha1(f"{url}|{box}".encode()).hexdigest()
+        key = hashlib.sha1(f"{url}|{box!r}".encode()).hexdigest()
         if out_path.is_file():
             try:
                 with rasterio.open(out_path) as cached:

@@ -91,3 +91,42 @@ def test_colourise_a_bad_file_names_it_and_writes_nothing(tmp_path: Path, capsys
     code = main(["colourise", str(EDRS[0]), str(broken), "--out", str(tmp_path / "col")])
     assert code == 2 and "broken.jpg: unreadable image" in capsys.readouterr().err
     assert not (tmp_path / "col").exists() or not any((tmp_path / "col").iterdir())
+
+
+def _water_model(path: Path) -> Path:
+    """A tiny untrained generator that reads elevation and water, in the project's self-describing format."""
+    import torch
+
+    from areograph.artefacts.model_dir import ModelMeta
+    from areograph.models.init import build_model, init_weights
+    from areograph.training.checkpoint import save_model
+
+    torch.manual_seed(0)
+    kwargs = {"in_channels": 2, "out_channels": 3, "ngf": 4, "depth": 8, "dropout": 0.0,
+              "upsample": "bilinear", "downsample": "blur"}  # fmt: skip
+    spec = {"name": "unet", "kwargs": kwargs}
+    meta = ModelMeta(task="terrain", kind="pix2pix", tile_px=256, conditioning=("elevation", "water"),
+                     elevation_range_m=(-500.0, 9000.0),
+                     earth_reference_quantiles_m=tuple(np.linspace(0, 4000, 101).tolist()))  # fmt: skip
+    return save_model(path, spec, init_weights(build_model("unet", **kwargs)), 1, meta.to_dict())
+
+
+def test_terraform_with_a_sea_level_floods_gale_below_it(tmp_path: Path) -> None:
+    weights = _water_model(tmp_path / "water.pt")
+    done = _run("terraform", "--lon", "137.8", "--lat", "-5.4", "--tiles", "2", "--sea-level", "-4200",
+                "--weights", str(weights), "--out", "lake", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with rasterio.open(tmp_path / "lake" / "terraformed.tif") as src:
+        assert src.tags()["AREOGRAPH_SEA_LEVEL_M"] == "-4200"
+
+
+def test_a_sea_level_without_a_water_model_is_refused_before_any_work(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "lake"
+    code = main(["terraform", "--lon", "137.8", "--lat", "-5.4", "--tiles", "1", "--sea-level", "-4200",
+                 "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "--sea-level -4200" in err and "no water input" in err
+    assert not out.exists() and not any(tmp_path.iterdir())
+    with pytest.raises(SystemExit) as exit_info:  # argparse: outside Mars's relief
+        main(["terraform", "--lon", "137.8", "--lat", "-5.4", "--sea-level", "-9000"])
+    assert exit_info.value.code == 2 and "--sea-level" in capsys.readouterr().err

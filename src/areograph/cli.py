@@ -131,6 +131,18 @@ def _region_size(region: dict[str, Any], tiles: dict[str, Any]) -> None:
         ) from err
 
 
+def _check_water_model(weights: Path | str, sea_level: float) -> None:
+    """A sea needs a generator with a water input: say so before fetching anything."""
+    from areograph.training.checkpoint import load_model_meta
+
+    conditioning = load_model_meta(Path(weights)).conditioning or ("elevation",)
+    if "water" not in conditioning:
+        raise ValueError(
+            f"--sea-level {sea_level:g}: {weights} has no water input (its inputs: "
+            f"{', '.join(conditioning)}); give --weights a model trained with water, or leave out --sea-level"
+        )
+
+
 def _plans(region: dict[str, Any], tiles: dict[str, Any], cols: int, rows: int) -> bool:
     from areograph.terraform import check_region_request
 
@@ -160,6 +172,9 @@ def _terraform(args: argparse.Namespace) -> None:
         region["sources"] = {"mars_elevation": {"adapter": args.source}}
     _region_size(region, config["tiles"])
     weights = _weights(args.weights, config, "render.weights", base)
+    if args.sea_level is not None:
+        region["sea_level_m"] = args.sea_level
+        _check_water_model(weights, args.sea_level)
     products = terraform_region(region, config, weights, out, allow_partial=args.allow_partial)
     for path in products.values():
         print(path)
@@ -217,6 +232,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--allow-partial", action="store_true",
                    help="render a region the source covers only in part (uncovered tiles black); without "
                    "it such a region is refused before rendering")  # fmt: skip
+    t.add_argument("--sea-level", type=_number(-8200, 21229, " m"), metavar="METRES",
+                   help="flood Mars below this areoid height (e.g. -4200 makes Gale a lake); default: "
+                   "the config's render.sea_level_m (null = dry)")  # fmt: skip
     t.add_argument("--source", help="Mars elevation adapter, overriding the config (e.g. sample, usgs)")
     t.add_argument("--weights", help="generator file (default: the config's render.weights)")
     t.add_argument("--config", help="config file (default ./config.yaml, else the repository's)")

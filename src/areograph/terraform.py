@@ -20,7 +20,7 @@ from areograph.artefacts.model_dir import TERRAIN_TASK, ModelMeta
 from areograph.artefacts.mosaic import MOSAIC_FILES, mosaic_files
 from areograph.artefacts.tileset import region_raster
 from areograph.atomic import atomic_dir, check_destination
-from areograph.config import region_source, tiles_shape, window_override
+from areograph.config import region_source, sea_level_for, tiles_shape, window_override
 from areograph.data.pairs import PairDataset, pack_pairs, training_elevations
 from areograph.geo.grid import RegionGrid, check_region_name, region_grid
 from areograph.geo.tiling import MAX_DROPPED_FRACTION, TileReport, tile_region
@@ -255,6 +255,7 @@ def terraform_region(
                 overlap_px=render["overlap_px"],
                 batch_size=render.get("batch_size", 8),
                 window_override=window_override(render),
+                sea_level_m=sea_level_for(config, region),
                 out_tif=products["tif"],
                 out_quicklook=products["quicklook"],
                 out_side_by_side=products["side_by_side"],

@@ -105,3 +105,7 @@ def test_schema_rejects_a_sea_level_outside_mars_relief(repo_root: Path) -> None
     config["regions"][1]["sea_level_m"] = -9000
     with pytest.raises(ConfigError, match=r"regions\[1\].sea_level_m"):
         validate_config(config)
+    config["regions"][1]["sea_level_m"] = None
+    config["regions"][0]["sea_level_m"] = 0  # the Earth region
+    with pytest.raises(ConfigError, match=r"regions\[0\].sea_level_m: 'sierra' is on earth"):
+        validate_config(config)

@@ -115,6 +115,12 @@ def _cross_checks(config: Mapping[str, Any]) -> list[str]:
             for err in validator.iter_errors(spec.get("options", {})):
                 err.path.extendleft(["options", key, *prefix])  # extendleft reverses
                 problems.append(_describe(err))
+    for i, region in enumerate(config["regions"]):
+        if region["planet"] != "mars" and region.get("sea_level_m") is not None:
+            problems.append(
+                f"regions[{i}].sea_level_m: {region['name']!r} is on {region['planet']}; a sea level is for "
+                "Mars regions (Earth's water comes from sources.earth_water)"
+            )
     for name, spec in config["terrain_models"].items():
         cond = spec.get("conditioning", ["elevation"])
         try:

@@ -4,9 +4,7 @@
 rule render_mars:
     """Terraformed mosaic as a COG (Mars AEQD CRS) + lon/lat footprint, a quicklook, hillshade | terraformed."""
     input:
-        elevation=tiles(layer="elevation"),
-        model=render_model_file(),
-        packed=TERRAIN_PAIRS_NPZ,
+        unpack(render_inputs),
     output:
         tif=mosaic("tif"),
         footprint=mosaic("footprint"),

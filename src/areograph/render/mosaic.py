@@ -111,7 +111,11 @@ def region_conditioning(
     if stored is not None:  # the model's own training distribution, not this run's sample
         earth_reference_m = np.asarray(stored, dtype=np.float64)
     if earth_reference_m is None:
-        raise ValueError(f"{model_path}: no Earth reference elevations stored; pass the packed pairs")
+        raise ValueError(
+            f"{model_path}: no Earth reference elevations stored (the Mars quantile rule needs them); "
+            "re-export it with `make ship-terrain`, or set render.weights: null to render with a model "
+            "trained here (the workflow then passes the packed Earth pairs)"
+        )
     mapped = mars_to_earth_elevation(filled, mars_rule, earth_reference_m)
     latitudes = None
     if "latitude" in conditioning:
@@ -134,12 +138,14 @@ def render_mars(
     out_footprint: str | Path | None = None,
     batch_size: int = 8,
     window_override: bool = False,
+    precision: str = "auto",
 ) -> dict:
     """Terraform one Mars region: a COG in the Mars AEQD CRS with its lon/lat footprint (``out_footprint``,
     default beside the COG), a quicklook PNG and a hillshade | terraformed PNG.
 
     The elevation scaling, inputs and window (``window_px`` None = the model's tile size) come from the
     model's metadata; a config value that disagrees is a ModelMismatchError before anything is written.
+    ``precision`` (render.precision): auto = bf16 where native (training/precision.py), or fp32.
     """
     region_raster = Path(region_raster)
     meta = load_model_meta(Path(model_path))
@@ -149,7 +155,7 @@ def render_mars(
         elev, valid, profile, model_path, earth_reference_m, elevation_range_m, mars_rule, meta
     )
     model = load_generator(Path(model_path))
-    predict = generator_predictor(model)
+    predict = generator_predictor(model, precision)
     blended = predict_blended(cond, predict, window_px, overlap_px, batch_size, progress=True)
     rgb = to_uint8(blended)
     rgb[~valid] = 0

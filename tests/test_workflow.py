@@ -116,7 +116,7 @@ def _earth_jobs(jobs: list[tuple[str, str]]) -> list[str]:
                   if rule == "pack_terrain_pairs" or (rule in fetched and region in earth))  # fmt: skip
 
 
-def test_mars_only_targets_with_shipped_weights_touch_no_earth_data() -> None:
+def test_mars_only_targets_with_shipped_weights_touch_no_earth_data(tmp_path: Path) -> None:
     """Rendering Gale with the shipped weights (they carry their own Earth elevation quantiles) fetches,
     tiles and packs nothing of Earth; with a model trained here the Earth pack is needed, and planned."""
     jobs = _dry_run_jobs("results/mars/gale/terraformed.tif", "results/viewer/gale")
@@ -125,7 +125,8 @@ def test_mars_only_targets_with_shipped_weights_touch_no_earth_data() -> None:
     jobs = _dry_run_jobs("--configfile", "configs/planet.yaml", "--", "planet")
     assert sum(rule == "render_mars" for rule, _ in jobs) > 1
     assert _earth_jobs(jobs) == []
-    trained = "render={window_px: null, overlap_px: 96, model: pix2pix, weights: null}"
-    jobs = _dry_run_jobs("--config", trained, "--", "results/mars/gale/terraformed.tif")
+    trained = tmp_path / "trained.yaml"  # overlays config.yaml: render with the pix2pix trained here
+    trained.write_text("render: {weights: null}\n")
+    jobs = _dry_run_jobs("--configfile", str(trained), "--", "results/mars/gale/terraformed.tif")
     assert {"pack_terrain_pairs", "fetch_raster sierra", "tile_layer sierra"} <= set(_earth_jobs(jobs))
     assert ("train_terrain", "") in jobs

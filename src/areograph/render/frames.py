@@ -41,8 +41,11 @@ def colourise_l(
     window_px: int,
     overlap_px: int | None,
     chroma_side_px: int | None = None,
+    precision: str = "auto",
 ) -> np.ndarray:
     """RGB (H, W, 3) in [0, 1] from scaled L (1, H, W): predicted ab, the frame's own L.
+
+    ``precision``: the inference arithmetic (render/predictor.py; auto = bf16 where native).
 
     ``overlap_px`` None = half the window: every pixel is then blended from about four windows, so
     where neighbouring windows disagree on a colour the change is spread over half a window, not a band.
@@ -59,7 +62,8 @@ def colourise_l(
         size = (max(1, round(height * scale)), max(1, round(width * scale)))
         small = F.interpolate(torch.from_numpy(lightness[None]), size=size, mode="area")[0].numpy()
     overlap_px = window_px // 2 if overlap_px is None else overlap_px
-    ab = predict_blended(small, generator_predictor(model), window_px, overlap_px, batch_size=16)
+    ab = predict_blended(small, generator_predictor(model, precision), window_px, overlap_px,
+                        batch_size=16)  # fmt: skip
     if scale < 1:
         ab = F.interpolate(torch.from_numpy(ab[None]), size=(height, width), mode="bilinear",
                            align_corners=False)[0].numpy()  # fmt: skip

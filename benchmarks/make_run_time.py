@@ -59,6 +59,21 @@ def pictures(folder: Path) -> list[str]:
     )
 
 
+def job_seconds(folder: Path) -> dict[str, float]:
+    """Summed wall and CPU seconds of the jobs that write Snakemake benchmark TSVs (the heavy rules).
+
+    CPU seconds hardly depend on what else runs on the machine, so they compare runs under different load.
+    """
+    wall = cpu = 0.0
+    for tsv in (folder / "results" / "benchmarks").rglob("*.tsv"):
+        header, *rows = [line.split("\t") for line in tsv.read_text().splitlines()]
+        for row in rows:
+            rec = dict(zip(header, row, strict=False))
+            wall += float(rec.get("s", 0) or 0)
+            cpu += float(rec.get("cpu_time", 0) or 0)
+    return {"jobs_wall_s": round(wall, 1), "jobs_cpu_s": round(cpu, 1)}
+
+
 def timed_run(folder: Path, cores: int) -> dict[str, Any]:
     """One ``make run`` from an empty results tree: wall seconds, load, jobs done, pictures."""
     subprocess.run(["rm", "-rf", "results", "logs", ".snakemake"], cwd=folder, check=True)
@@ -74,6 +89,7 @@ def timed_run(folder: Path, cores: int) -> dict[str, Any]:
         "load_1min_before": round(load_before, 2),
         "load_1min_after": round(os.getloadavg()[0], 2),
         "jobs": int(done[-1][1]) if done else None,
+        **job_seconds(folder),
         "pictures": pictures(folder),
     }
 

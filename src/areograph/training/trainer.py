@@ -119,11 +119,6 @@ def check_arithmetic(training: dict[str, Any] | Any) -> Precision:
     return resolve_precision(get("precision", "auto"), device, get("channels_last", "auto"))
 
 
-def autocast_for(device: torch.device, precision: str = "auto") -> contextlib.AbstractContextManager[Any]:
-    """bf16 autocast where ``precision`` resolves to bf16 on ``device`` (training/precision.py), else none."""
-    return resolve_precision(precision, device).autocast(device)
-
-
 def _set_requires_grad(model: nn.Module, flag: bool) -> None:
     for p in model.parameters():
         p.requires_grad_(flag)

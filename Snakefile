@@ -37,6 +37,7 @@ include: "rules/planet.smk"
 localrules:
     all,
     terrain,
+    train,
     planet,
     fetch_raster,
     fetch_collection,
@@ -52,6 +53,14 @@ rule terrain:
     """Only the terraforming product: validation metrics and pictures, Mars mosaics."""
     input:
         terrain_targets(),
+
+
+rule train:
+    """The demo models trained on the sample (terrain_models, the colouriser, its baseline and variants),
+    with their loss curves, evaluated beside the shipped weights (results/eval/*_trained/).
+    """
+    input:
+        train_targets(),
 
 
 rule planet:

@@ -23,7 +23,8 @@ import torch
 
 from areograph.atomic import atomic_path
 from areograph.models.init import build_model, init_weights
-from areograph.training.trainer import autocast_for, pix2pix_step, resolve_device
+from areograph.training.precision import resolve_precision
+from areograph.training.trainer import pix2pix_step, resolve_device
 
 RESULTS = Path(__file__).parent / "results" / "train_throughput.json"
 
@@ -51,7 +52,7 @@ def time_pix2pix_step(
     opt_d = torch.optim.Adam(disc.parameters(), lr=2e-4, betas=(0.5, 0.999))
     cond = torch.rand(batch_size, 1, tile_px, tile_px, device=device) * 2 - 1
     target = torch.rand(batch_size, 3, tile_px, tile_px, device=device) * 2 - 1
-    autocast = functools.partial(autocast_for, device)
+    autocast = functools.partial(resolve_precision("auto", device).autocast, device)
     for _ in range(warmup):
         pix2pix_step(gen, disc, opt_g, opt_d, cond, target, 100.0, autocast)
     _sync(device)

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -37,20 +39,47 @@ from reference_pix2pix import ReferencePix2Pix
 
 from areograph.atomic import atomic_path
 from areograph.data.pairs import PairDataset
+from areograph.training.precision import CPUINFO, native_bf16_flag, parse_cpu_flags, resolve_precision
 from areograph.training.schedule import StepSampler
 from areograph.training.trainer import TrainConfig, _Run, resolve_device
 
 RESULTS = Path(__file__).parent / "results"
 # Dense bf16 tensor-core peaks (TFLOP/s, no sparsity) from the vendors' data sheets.
 PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A10": 125.0, "L4": 121.0}
-# name -> (TrainConfig overrides, compile); "project" is the trainer's default on the device.
+# name -> (TrainConfig overrides, compile); "project" is the trainer's default on the device (precision
+# auto: bf16 + channels_last where native, training/precision.py); "project_fp32" forces fp32.
 VARIANTS: dict[str, tuple[dict[str, Any], bool]] = {
     "project": ({}, False),
-    "project_channels_last": ({"channels_last": True}, False),
-    "project_bf16": ({"precision": "bf16"}, False),
-    "project_bf16_channels_last": ({"precision": "bf16", "channels_last": True}, False),
-    "project_bf16_channels_last_compile": ({"precision": "bf16", "channels_last": True}, True),
+    "project_fp32": ({"precision": "fp32", "channels_last": False}, False),
+    "project_compile": ({}, True),
 }
+
+
+def cpu_peak(threads: int) -> dict[str, Any]:
+    """Estimated fp32 and bf16 peak GFLOP/s of ``threads`` cores: cores x clock x FLOP per cycle.
+
+    FLOP per cycle per core from the CPU's flags and vendor (x2 for a fused multiply-add): AVX2/FMA
+    cores (and AMD Zen 4, whose AVX-512 runs on 256-bit pipes) issue two 8-wide fp32 FMAs = 32; Intel
+    AVX-512 server cores two 16-wide = 64. bf16: avx512_bf16 (VDPBF16PS, two bf16 products per fp32
+    lane) doubles the fp32 rate; amx_bf16 tiles are 1024 per cycle. Clock: the highest ``cpu MHz`` in
+    /proc/cpuinfo (the nominal clock under a hypervisor; boost is not counted).
+    """
+    text = CPUINFO.read_text() if CPUINFO.exists() else ""
+    flags = parse_cpu_flags(text)
+    mhz = max((float(v) for v in re.findall(r"^cpu MHz\s*:\s*([\d.]+)", text, re.M)), default=0.0)
+    amd = "AuthenticAMD" in text
+    fp32 = 64 if ("avx512f" in flags and not amd) else 32 if {"avx2", "fma"} <= flags else 16
+    bf16 = 1024 if "amx_bf16" in flags else 2 * fp32 if "avx512_bf16" in flags else None
+    ghz = mhz / 1000
+    return {
+        "cores": threads,
+        "clock_ghz": round(ghz, 3),
+        "fp32_flop_per_cycle_per_core": fp32,
+        "bf16_flop_per_cycle_per_core": bf16,
+        "peak_fp32_gflops": round(threads * ghz * fp32, 1),
+        "peak_bf16_gflops": round(threads * ghz * bf16, 1) if bf16 else None,
+        "basis": "cores x clock (cpu MHz) x FLOP/cycle from the flags; see cpu_peak()",
+    }
 
 
 def _sync(device: torch.device) -> None:
@@ -141,6 +170,7 @@ def bench_batch(args: argparse.Namespace, batch_size: int, device: torch.device)
         "cond": torch.rand(batch_size, 1, 256, 256) * 2 - 1,
         "target": torch.rand(batch_size, 3, 256, 256) * 2 - 1,
     }
+    load_before = round(os.getloadavg()[0], 2)
     steps: dict[str, Callable[[], Any]] = {}
     ref_fn, ref = reference_step(args.ngf, batch, device)
     steps["reference"] = ref_fn
@@ -199,6 +229,17 @@ def bench_batch(args: argparse.Namespace, batch_size: int, device: torch.device)
     if peak:
         record["peak_tflops"] = peak
         record["mfu"] = {n: round(flops / m / (peak * 1e12), 4) for n, m in medians.items()}
+    if device.type == "cpu":  # model FLOP utilisation against the estimated fp32 and bf16 peaks
+        cpu = cpu_peak(torch.get_num_threads())
+        record["achieved_gflops"] = {n: round(flops / m / 1e9, 1) for n, m in medians.items()}
+        record["mfu_vs_fp32_peak"] = {
+            n: round(flops / m / (cpu["peak_fp32_gflops"] * 1e9), 3) for n, m in medians.items()
+        }
+        if cpu["peak_bf16_gflops"]:
+            record["mfu_vs_bf16_peak"] = {
+                n: round(flops / m / (cpu["peak_bf16_gflops"] * 1e9), 3) for n, m in medians.items()
+            }
+    record["load_1min"] = {"before": load_before, "after": round(os.getloadavg()[0], 2)}
     record["loader_s_per_batch"] = {
         f"workers_{w}": round(loader_s_per_batch(batch_size, w, args.loader_batches, device), 4)
         for w in args.loader_workers
@@ -244,6 +285,13 @@ def main() -> None:
         else platform.processor() or platform.machine(),
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
+        "cpu_flags": sorted(
+            f for f in parse_cpu_flags(CPUINFO.read_text() if CPUINFO.exists() else "")
+            if re.match(r"avx|amx|fma|f16c|sse4", f)
+        ),
+        "native_bf16": native_bf16_flag(parse_cpu_flags(CPUINFO.read_text() if CPUINFO.exists() else "")),
+        "default_precision": resolve_precision("auto", device).name,
+        "cpu_peak": cpu_peak(torch.get_num_threads()) if device.type == "cpu" else None,
         "sizes": {"tile_px": 256, "ngf": args.ngf, "ndf": args.ngf, "depth": 8},
         "timed_steps": args.steps,
         "warmup_steps": args.warmup,

@@ -33,6 +33,8 @@ TERRAIN_EVAL = eval_files(eval_dir(RESULTS, "terrain"))
 # The held-out regions' figures, with the {region} wildcard (rule compare_region).
 TERRAIN_REGION_FIGURE = region_figure(eval_dir(RESULTS, "terrain"), "{region}")
 COLOUR_EVAL = eval_files(eval_dir(RESULTS, "colour"))
+# Any evaluation suite's files, with the {suite} wildcard (rules evaluate_terrain, evaluate_colouriser).
+SUITE_EVAL = eval_files(eval_dir(RESULTS, "{suite}"))
 ROVER_PRODUCTS = rover_files(rovers_dir(RESULTS))
 
 REGIONS = {r["name"]: r for r in config["regions"]}
@@ -51,12 +53,24 @@ MARS = [r["name"] for r in regions(config, "mars")]
 HYPSOMETRY_REGIONS = MARS + [n for n in PLANET_REGIONS if n not in MARS]
 MARS_HYPSOMETRY = f"{RESULTS}/mars/{HYPSOMETRY}"
 TERRAIN_MODELS = config["terrain_models"]
-# Shipped generator weights (render.weights): what the Mars mosaics are rendered with when set. They are
-# not re-evaluated here: their honest figures come from the held-out regions of their own config.
+# Shipped generator weights (render.weights): what the Mars mosaics are rendered with when set.
 SHIPPED = config["render"].get("weights")  # rovers.smk has its own SHIPPED_COLOURISER
 # A relative weights path that is not here is the repository's own (as config validation looked it up).
 if SHIPPED and not Path(SHIPPED).is_absolute() and not Path(SHIPPED).exists():
     SHIPPED = str(Path(workflow.basedir) / SHIPPED)
+# The terrain models this config trains (rule train_terrain), by name.
+TRAINED_TERRAIN = {
+    m: f"{model_dir(RESULTS, terrain_model_name(m))}/{MODEL_FILE}"
+    for m in TERRAIN_MODELS
+}
+# Evaluation suites (results/eval/<suite>/), each {method: model file}, scored beside the baselines that
+# need no training. The default run (suite terrain) evaluates the shipped weights and trains nothing;
+# `snakemake train` trains the demo models and scores them beside the shipped weights (terrain_trained).
+# Without shipped weights the default run evaluates, and so trains, the demo models.
+TERRAIN_SUITES = {
+    "terrain": {"shipped": SHIPPED} if SHIPPED else TRAINED_TERRAIN,
+    "terrain_trained": TRAINED_TERRAIN | ({"shipped": SHIPPED} if SHIPPED else {}),
+}
 
 
 wildcard_constraints:
@@ -117,14 +131,6 @@ def held_out_tile_sets():
     return [tiles(name, layer) for name in HELD_OUT for layer in HELD_OUT_LAYERS]
 
 
-def terrain_model_files():
-    """The model file of every terrain model this config trains (all are evaluated)."""
-    return [
-        f"{model_dir(RESULTS, terrain_model_name(m))}/{MODEL_FILE}"
-        for m in TERRAIN_MODELS
-    ]
-
-
 def render_model_file():
     """The generator the Mars mosaics are rendered with: the shipped weights, else render.model."""
     model = config["render"].get("model", "pix2pix")
@@ -146,6 +152,20 @@ def viewer_inputs(wildcards):
         "water": tiles(region, "water"),
         "model": render_model_file(),
     }
+
+
+def render_inputs(wildcards):
+    """A Mars region's elevation tiles and the model; the packed Earth pairs only for a model trained here.
+
+    Shipped weights carry the quantiles of their own training elevations (the Mars ``quantile`` rule's
+    reference), so rendering with them needs no Earth data: a Mars-only target fetches nothing of Earth.
+    """
+    inputs = {
+        "elevation": tiles(wildcards.region, "elevation"),
+        "hypsometry": MARS_HYPSOMETRY,
+        "model": render_model_file(),
+    }
+    return inputs if SHIPPED else inputs | {"packed": TERRAIN_PAIRS_NPZ}
 
 
 def terrain_targets():
@@ -202,3 +222,17 @@ def planet_region_tifs(wildcards):
 
 def all_targets():
     return terrain_targets() + rover_targets() + planet_targets()
+
+
+def eval_targets(suite, roles=("metrics", "examples", "plot", "table")):
+    files = eval_files(eval_dir(RESULTS, suite))
+    return [files[role] for role in roles]
+
+
+def train_targets():
+    """``snakemake train``: every demo model trained on the sample (files and loss curves), scored."""
+    out = [f for m in TERRAIN_MODELS for f in model_outputs(terrain_model_name(m))]
+    out += [f for name in TRAINED_COLOUR_DIRS.values() for f in model_outputs(name)]
+    out += eval_targets("terrain_trained")
+    out += eval_targets("colour_trained", ("metrics", "examples", "table"))
+    return out

@@ -24,10 +24,7 @@ rule mars_hypsometry:
 rule render_mars:
     """Terraformed mosaic as a COG (Mars AEQD CRS) + lon/lat footprint, a quicklook, hillshade | terraformed."""
     input:
-        elevation=tiles(layer="elevation"),
-        hypsometry=MARS_HYPSOMETRY,
-        model=render_model_file(),
-        packed=TERRAIN_PAIRS_NPZ,
+        unpack(render_inputs),
     output:
         tif=mosaic("tif"),
         footprint=mosaic("footprint"),

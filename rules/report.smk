@@ -47,7 +47,7 @@ rule metrics_table:
     log:
         f"{RESULTS}/logs/metrics_table/{{track}}.log",
     wildcard_constraints:
-        track="terrain|colour",
+        track="|".join([*TERRAIN_SUITES, *COLOUR_SUITES]),
     conda:
         "../envs/train.yaml"
     threads: 1

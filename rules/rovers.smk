@@ -18,12 +18,22 @@ wildcard_constraints:
     variant="|".join(COMPARE) or "NO_VARIANT",
 
 
-# Every colouriser the evaluation scores, by method name (variants and shipped weights included).
+# Every colouriser this config trains: method name -> its folder under results/models/.
+TRAINED_COLOUR_DIRS = {
+    "colouriser": "colouriser",
+    "baseline": "colour_baseline",
+    **{v: f"colouriser_{v}" for v in COMPARE},
+}
 COLOUR_MODELS = {
-    "colouriser": f"{model_dir(RESULTS, 'colouriser')}/{MODEL_FILE}",
-    "baseline": f"{model_dir(RESULTS, 'colour_baseline')}/{MODEL_FILE}",
-    **{v: f"{model_dir(RESULTS, f'colouriser_{v}')}/{MODEL_FILE}" for v in COMPARE},
-    **({"shipped": SHIPPED_COLOURISER} if SHIPPED_COLOURISER else {}),
+    m: f"{model_dir(RESULTS, d)}/{MODEL_FILE}" for m, d in TRAINED_COLOUR_DIRS.items()
+}
+# Evaluation suites as for the terrain (common.smk TERRAIN_SUITES): the default run scores the shipped
+# colouriser beside the mean-colour and greyscale baselines (colour); `snakemake train` scores the
+# colourisers trained here beside it (colour_trained). Without shipped weights both are of trained models.
+SHIPPED_COLOUR = {"shipped": SHIPPED_COLOURISER} if SHIPPED_COLOURISER else {}
+COLOUR_SUITES = {
+    "colour": SHIPPED_COLOUR or COLOUR_MODELS,
+    "colour_trained": COLOUR_MODELS | SHIPPED_COLOUR,
 }
 # Which trained model ship_colouriser packages: "colouriser", "baseline" or a `compare` variant.
 SHIP_METHOD = ROVERS.get("ship", "colouriser")
@@ -162,21 +172,23 @@ use rule train_colouriser as train_colour_baseline with:
 rule evaluate_colouriser:
     """Held-out CIEDE2000 / colourfulness / PSNR / SSIM of every method and two baselines, per group."""
     input:
-        unpack(lambda w: COLOUR_MODELS),
+        unpack(lambda w: COLOUR_SUITES[w.suite]),
         kept=KEPT_FRAMES,
         packed=COLOUR_PATCHES_NPZ,
     output:
-        metrics=COLOUR_EVAL["metrics"],
+        metrics=SUITE_EVAL["metrics"],
         examples=report(
-            COLOUR_EVAL["examples"],
+            SUITE_EVAL["examples"],
             caption="../report/colour_examples.rst",
             category="Rover colouriser",
-            labels={"figure": "held-out examples"},
+            labels={"figure": "held-out examples ({suite})"},
         ),
     log:
-        f"{RESULTS}/logs/evaluate_colouriser.log",
+        f"{RESULTS}/logs/evaluate_colouriser/{{suite}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/evaluate_colouriser.tsv"
+        f"{RESULTS}/benchmarks/evaluate_colouriser/{{suite}}.tsv"
+    wildcard_constraints:
+        suite="|".join(COLOUR_SUITES),
     conda:
         "../envs/rovers.yaml"
     threads: 2
@@ -259,7 +271,7 @@ rule ship_colouriser:
     """fp16 weights, validation metrics and a model card of the trained colouriser, for weights/colouriser/."""
     input:
         model=COLOUR_MODELS[SHIP_METHOD],
-        metrics=COLOUR_EVAL["metrics"],
+        metrics=eval_files(eval_dir(RESULTS, "colour_trained"))["metrics"],
     output:
         **shipped_files(ship_dir(RESULTS, "colouriser")),
     log:

@@ -40,30 +40,32 @@ rule train_terrain:
 
 rule evaluate_terrain:
     """Per validation region: L1 / PSNR / SSIM, texture, palette and 1.6 km land-cover distances of every
-    terrain model against constant colour and colour-by-elevation baselines.
+    terrain model of a suite (TERRAIN_SUITES) against constant colour and colour-by-elevation baselines.
     """
     input:
         packed=TERRAIN_PAIRS_NPZ,
-        models=terrain_model_files(),
+        models=lambda w: list(TERRAIN_SUITES[w.suite].values()),
         held_out=held_out_tile_sets(),
     output:
-        metrics=TERRAIN_EVAL["metrics"],
+        metrics=SUITE_EVAL["metrics"],
         examples=report(
-            TERRAIN_EVAL["examples"],
+            SUITE_EVAL["examples"],
             caption="../report/terrain_examples.rst",
             category="Terrain validation",
-            labels={"region": "validation tiles", "figure": "examples"},
+            labels={"region": "validation tiles ({suite})", "figure": "examples"},
         ),
         plot=report(
-            TERRAIN_EVAL["plot"],
+            SUITE_EVAL["plot"],
             caption="../report/terrain_metrics_plot.rst",
             category="Metrics",
-            labels={"track": "terrain", "figure": "plot"},
+            labels={"track": "{suite}", "figure": "plot"},
         ),
     log:
-        f"{RESULTS}/logs/evaluate_terrain.log",
+        f"{RESULTS}/logs/evaluate_terrain/{{suite}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/evaluate_terrain.tsv"
+        f"{RESULTS}/benchmarks/evaluate_terrain/{{suite}}.tsv"
+    wildcard_constraints:
+        suite="|".join(TERRAIN_SUITES),
     conda:
         "../envs/train.yaml"
     threads: 2
@@ -71,7 +73,7 @@ rule evaluate_terrain:
         mem_mb=4000,
         runtime=30,
     params:
-        names=list(TERRAIN_MODELS),
+        names=lambda w: list(TERRAIN_SUITES[w.suite]),
         elevation_range_m=config["elevation"]["earth_range_m"],
         n_examples=config["evaluation"].get("n_examples", 4),
         held_out=HELD_OUT,

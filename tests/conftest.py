@@ -42,7 +42,7 @@ def tiny_workflow(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     workdir = tmp_path_factory.mktemp("tiny_workflow")
     write_tiny_config(workdir)
-    run = snakemake(workdir, "--cores", "2")
+    run = snakemake(workdir, "--cores", "2", "all", "train")  # the default run and the demo training
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
     return workdir
 

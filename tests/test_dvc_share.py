@@ -46,7 +46,8 @@ EXPLICIT_TARGETS = {"ship_colouriser"}
 NOT_IN_DEFAULT_DAG = EXPLICIT_TARGETS | {"train_colour_variant", "assemble_planet"}
 # The metric tables and the viewers follow the evaluation and the renders they show.
 TERRAIN_TRAINING_AND_AFTER = {
-    "train_terrain", "evaluate_terrain", "compare_region", "render_mars", "metrics_table", "viewer", "all"
+    "train_terrain", "evaluate_terrain", "compare_region", "render_mars", "metrics_table", "viewer", "all",
+    "train",
 }  # fmt: skip
 
 
@@ -146,8 +147,8 @@ def test_stage_deps_name_each_rules_file_script_env_and_the_modules_its_adapter_
 
 
 def _dry_run_jobs(workdir: Path) -> list[tuple[str, list[str], list[str]]]:
-    """(rule, inputs, outputs) of every job in the DAG, from ``snakemake -n --forceall``'s listing."""
-    proc = run([SNAKEMAKE, "-n", "--forceall", "--cores", "1"], cwd=workdir)
+    """(rule, inputs, outputs) of every job of the default run and the demo training (``all train``)."""
+    proc = run([SNAKEMAKE, "-n", "--forceall", "--cores", "1", "all", "train"], cwd=workdir)
     jobs: list[tuple[str, list[str], list[str]]] = []
     for block in re.split(r"^(?:local)?rule ", proc.stdout, flags=re.M)[1:]:
         rule = block.split(":", 1)[0]
@@ -163,7 +164,7 @@ def test_stage_outs_hold_every_output_and_deps_name_every_upstream_output(tmp_pa
     cfg["planet"] = {"enabled": True, "tiles_max": 2, "overlap_km": 2, "extent": [137.7, -5.5, 137.8, -5.4]}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     outs = stage_outputs(tmp_path / "dvc.yaml")
-    jobs = [j for j in _dry_run_jobs(tmp_path) if j[0] != "all"]
+    jobs = [j for j in _dry_run_jobs(tmp_path) if j[0] not in ("all", "train")]
     assert {rule for rule, _, _ in jobs} == set(RULE_STAGE) - EXPLICIT_TARGETS
     producer = {out: RULE_STAGE[rule] for rule, _, outputs in jobs for out in outputs}
     for rule, inputs, outputs in jobs:
@@ -228,8 +229,8 @@ def _copy_project(dest: Path) -> None:
 
 
 def _scheduled(workdir: Path) -> set[str]:
-    """Rules ``snakemake -n`` would run (empty when it has nothing to do)."""
-    out = run([SNAKEMAKE, "-n", "--cores", "1"], cwd=workdir).stdout
+    """Rules ``snakemake -n all train`` would run: the default run and the demo training DVC shares."""
+    out = run([SNAKEMAKE, "-n", "--cores", "1", "all", "train"], cwd=workdir).stdout
     if "Nothing to be done" in out:
         return set()
     table = out.split("Job stats:", 1)[1].split("total", 1)[0]
@@ -314,7 +315,7 @@ def test_pull_in_a_fresh_clone_rebuilds_nothing_and_a_training_change_reruns_onl
     out = _make_pull(late)
     assert "stage 'models' does not match dvc.lock" in out and "training modified" in out
     assert "'raw'" not in out and "'datasets'" not in out
-    after_training = {r for s in ("models", "evaluate", "render") for r in STAGE_RULES[s]} | {"all"}
+    after_training = {r for s in ("models", "evaluate", "render") for r in STAGE_RULES[s]} | {"all", "train"}
     # The Opportunity video is made with the shipped weights, not with the models trained here.
     after_training -= NOT_IN_DEFAULT_DAG | {"colourise_opportunity", "render_rover_video"}
     assert _scheduled(late) == after_training

@@ -29,6 +29,7 @@ PHASES = {  # phase -> (the rules it ends with, which atomic write is killed)
     "video": (["render_rover_video"], "before-rename:*.mp4"),
 }
 NOT_COMPARED = ("results/logs/", "results/benchmarks/")
+TARGETS = ("all", "train")  # as the tiny_workflow fixture: the default run and the demo training
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -54,12 +55,12 @@ def test_a_kill_in_every_phase_then_a_rerun_gives_the_clean_outputs(
     write_tiny_config(workdir)
     for phase, (rules, fault) in PHASES.items():  # each run stops after its phase (--until)
         env = {**os.environ, "AREOGRAPH_FAULT": fault}
-        run = snakemake(workdir, "--cores", "2", "--keep-going", "--until", *rules, env=env)
+        run = snakemake(workdir, *TARGETS, "--cores", "2", "--keep-going", "--until", *rules, env=env)
         assert run.returncode != 0, f"{phase}: the injected fault did not fire\n{run.stderr[-3000:]}"
         assert "Error in rule" in run.stderr, f"{phase}: {run.stderr[-3000:]}"
         assert _hidden(workdir), f"{phase}: the killed jobs left no temporary, so the kill was not mid-write"
     env = {k: v for k, v in os.environ.items() if k != "AREOGRAPH_FAULT"}
-    final = snakemake(workdir, "--cores", "2", env=env)
+    final = snakemake(workdir, *TARGETS, "--cores", "2", env=env)
     assert final.returncode == 0, final.stdout[-2000:] + final.stderr[-4000:]
     assert "resuming" in (workdir / "results/logs/train_terrain/pix2pix.log").read_text()
 

@@ -63,6 +63,8 @@ def slurm_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmRun]:
                 # and more concurrent torch jobs only oversubscribe them (3 min instead of 4-5 here).
                 "--jobs",
                 "2",
+                "all",  # the default run and the demo training, whose jobs go to the GPU partition
+                "train",
                 timeout=600,
             )
             log = proc.stdout + proc.stderr
@@ -120,7 +122,7 @@ def test_downloads_stay_local_and_every_other_job_is_submitted(slurm_run: SlurmR
 def test_every_output_exists_and_nothing_is_left_to_do(slurm_run: SlurmRun) -> None:
     workdir = slurm_run.workdir
     # A forced dry run lists every job with its outputs, and rule all with its inputs.
-    plan = snakemake(workdir, "-n", "-F", "--cores", "1")
+    plan = snakemake(workdir, "-n", "-F", "--cores", "1", "all", "train")
     assert plan.returncode == 0, plan.stderr[-3000:]
     listed = re.findall(r"^\s+(?:output|input): (.+)$", plan.stdout + plan.stderr, re.M)
     all_inputs = re.search(r"^rule all:\n\s+input: (.+)$", plan.stdout + plan.stderr, re.M)
@@ -129,5 +131,5 @@ def test_every_output_exists_and_nothing_is_left_to_do(slurm_run: SlurmRun) -> N
     assert "results/models/terrain_pix2pix/model.pt" in files
     missing = sorted(f for f in files if not (workdir / f).exists())
     assert not missing, missing
-    dry = snakemake(workdir, "-n", "--cores", "1")
+    dry = snakemake(workdir, "-n", "--cores", "1", "all", "train")
     assert dry.returncode == 0 and "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout[-3000:]

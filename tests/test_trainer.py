@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from areograph.models.baseline import Baseline
 from areograph.models.unet import UNetGenerator
 from areograph.training.checkpoint import load_file, load_generator, save_checkpoint
+from areograph.training.precision import cpu_flags, native_bf16_flag
 from areograph.training.schedule import StepSampler, lr_factor
 from areograph.training.trainer import TrainConfig, train
 
@@ -321,8 +322,9 @@ def test_ddp_two_gloo_processes(tmp_path: Path) -> None:
     assert isinstance(load_generator(out / "model.pt"), UNetGenerator)
 
 
+@pytest.mark.skipif(native_bf16_flag(cpu_flags()) is None, reason="this CPU has no native bf16 (refused)")
 def test_bf16_channels_last_is_applied_and_resumes_exactly(tmp_path: Path) -> None:
-    train(G_SPEC, D_SPEC, Pairs(), _cfg(), tmp_path / "fp32")
+    train(G_SPEC, D_SPEC, Pairs(), _cfg(precision="fp32"), tmp_path / "fp32")
     fp32 = _weights(tmp_path / "fp32" / "model.pt")["generator"]
     bf16 = _cfg(precision="bf16", channels_last=True)
     train(G_SPEC, D_SPEC, Pairs(), bf16, tmp_path / "once")

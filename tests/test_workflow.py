@@ -6,12 +6,17 @@ This is the one test that runs the whole DAG; the per-module tests check the pie
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
-from tiny import snakemake
+import yaml
+from tiny import ROOT, snakemake
 
 
 @pytest.fixture(scope="module")
@@ -80,5 +85,48 @@ def test_rover_outputs(built: Path) -> None:
     assert pair["frames"] == 6 and pair["width"] > 2 * 1024
     report = (built / "results/rovers/quality_report.csv").read_text().splitlines()
     assert len(report) == 1 + 53
+    # The default run scores the shipped colouriser against the baselines that need no training;
+    # `snakemake train` scores the colourisers trained here beside it.
     metrics = json.loads((built / "results/eval/colour/metrics.json").read_text())
-    assert {"colouriser", "baseline", "mean_colour", "greyscale"} <= set(metrics["models"])
+    assert set(metrics["models"]) == {"shipped", "mean_colour", "greyscale"}
+    trained = json.loads((built / "results/eval/colour_trained/metrics.json").read_text())
+    assert {"colouriser", "baseline", "shipped", "mean_colour", "greyscale"} <= set(trained["models"])
+
+
+def _dry_run_jobs(*args: str) -> list[tuple[str, str]]:
+    """(rule, region wildcard or "") of every job of ``snakemake -n --forceall`` in the repository."""
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "snakemake"), "-n", "--forceall", "--cores", "1", *args],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    jobs = []
+    for block in re.split(r"^(?:local)?rule ", run.stdout, flags=re.M)[1:]:
+        region = re.search(r"^    wildcards: .*?\bregion=(\w+)", block, re.M)
+        jobs.append((block.split(":", 1)[0], region.group(1) if region else ""))
+    return jobs
+
+
+def _earth_jobs(jobs: list[tuple[str, str]]) -> list[str]:
+    """The jobs that fetch, tile or pack Earth data (of the Earth regions of config.yaml)."""
+    regions = yaml.safe_load((ROOT / "config.yaml").read_text())["regions"]  # overlays keep them
+    earth = {r["name"] for r in regions if r["planet"] == "earth"}
+    fetched = ("fetch_raster", "tile_layer")
+    return sorted(f"{rule} {region}".strip() for rule, region in jobs
+                  if rule == "pack_terrain_pairs" or (rule in fetched and region in earth))  # fmt: skip
+
+
+def test_mars_only_targets_with_shipped_weights_touch_no_earth_data(tmp_path: Path) -> None:
+    """Rendering Gale with the shipped weights (they carry their own Earth elevation quantiles) fetches,
+    tiles and packs nothing of Earth; with a model trained here the Earth pack is needed, and planned."""
+    jobs = _dry_run_jobs("results/mars/gale/terraformed.tif", "results/viewer/gale")
+    assert sorted(rule for rule, _ in jobs) == ["fetch_raster", "render_mars", "tile_layer", "viewer"]
+    assert _earth_jobs(jobs) == []
+    jobs = _dry_run_jobs("--configfile", "configs/planet.yaml", "--", "planet")
+    assert sum(rule == "render_mars" for rule, _ in jobs) > 1
+    assert _earth_jobs(jobs) == []
+    trained = tmp_path / "trained.yaml"  # overlays config.yaml: render with the pix2pix trained here
+    trained.write_text("render: {weights: null}\n")
+    jobs = _dry_run_jobs("--configfile", str(trained), "--", "results/mars/gale/terraformed.tif")
+    assert {"pack_terrain_pairs", "fetch_raster sierra", "tile_layer sierra"} <= set(_earth_jobs(jobs))
+    assert ("train_terrain", "") in jobs

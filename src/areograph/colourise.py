@@ -30,7 +30,7 @@ from areograph.models.ab_bins import LAMBDA, TEMPERATURE, ab_bins_spec
 from areograph.render.frames import colourise_l, load_colouriser
 from areograph.render.video import caption_frame, side_by_side, write_video
 from areograph.training.modes import BASELINE, TrainingMode
-from areograph.training.trainer import TrainConfig, train
+from areograph.training.trainer import TrainConfig, check_arithmetic, train
 
 log = logging.getLogger("areograph.colourise")
 
@@ -71,6 +71,7 @@ def train_colour(
     draws training patches by class group (data/colour.py: class_sampling_weights).
     """
     torch.set_num_threads(max(1, threads))
+    check_arithmetic(training)  # a refused precision stops here, before the data are read
     dataset = ColourPatchDataset(Path(packed), "train", seed=training.get("seed", 0), sampling=sampling)
     z = read_packed(packed, ("patch_px", "max_side_px", "train_ab_hist"), optional={"train_ab_hist"})
     patch_px, max_side_px, hist = int(z["patch_px"]), int(z["max_side_px"]), z.get("train_ab_hist")

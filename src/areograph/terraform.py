@@ -27,7 +27,7 @@ from areograph.geo.tiling import MAX_DROPPED_FRACTION, TileReport, tile_region
 from areograph.render.mosaic import render_mars
 from areograph.sources import get_source
 from areograph.training.modes import BASELINE, TrainingMode
-from areograph.training.trainer import TrainConfig, train
+from areograph.training.trainer import TrainConfig, check_arithmetic, train
 
 log = logging.getLogger("areograph.terraform")
 
@@ -138,6 +138,7 @@ def train_terrain(
 ) -> Path:
     """Train pix2pix (cGAN + L1), an L1-only U-Net or the seed baseline (MSE) on the packed Earth pairs."""
     torch.set_num_threads(max(1, threads))
+    check_arithmetic(training)  # a refused precision stops here, before the data are read
     if kind not in KINDS:
         raise ValueError(f"unknown terrain model kind {kind!r}; expected one of {sorted(KINDS)}")
     settings = dict(training)
@@ -256,6 +257,7 @@ def terraform_region(
                 batch_size=render.get("batch_size", 8),
                 window_override=window_override(render),
                 sea_level_m=sea_level_for(config, region),
+                precision=render.get("precision", "auto"),
                 out_tif=products["tif"],
                 out_quicklook=products["quicklook"],
                 out_side_by_side=products["side_by_side"],

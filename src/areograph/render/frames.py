@@ -42,11 +42,13 @@ def colourise_l(
     overlap_px: int | None,
     chroma_side_px: int | None = None,
     rgb8: bool = False,
+    precision: str = "auto",
 ) -> np.ndarray:
     """RGB (H, W, 3) in [0, 1] from scaled L (1, H, W): predicted ab, the frame's own L.
 
     ``rgb8``: uint8 levels instead (what a PNG holds), converted strip by strip, which a large frame
-    needs: float RGB of a 24 MP frame alone is 288 MB.
+    needs: float RGB of a 24 MP frame alone is 288 MB. ``precision``: the inference arithmetic
+    (render/predictor.py; auto = bf16 where native).
 
     ``overlap_px`` None = half the window: every pixel is then blended from about four windows, so
     where neighbouring windows disagree on a colour the change is spread over half a window, not a band.
@@ -65,7 +67,8 @@ def colourise_l(
         size = (max(1, round(height * scale)), max(1, round(width * scale)))
         small = F.interpolate(torch.from_numpy(lightness[None]), size=size, mode="area")[0].numpy()
     overlap_px = window_px // 2 if overlap_px is None else overlap_px
-    ab = predict_blended(small, generator_predictor(model), window_px, overlap_px, batch_size=16)
+    ab = predict_blended(small, generator_predictor(model, precision), window_px, overlap_px,
+                        batch_size=16)  # fmt: skip
     if scale < 1:
         ab = F.interpolate(torch.from_numpy(ab[None]), size=(height, width), mode="bilinear",
                            align_corners=False)[0].numpy()  # fmt: skip

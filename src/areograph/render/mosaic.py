@@ -168,7 +168,11 @@ def region_conditioning(
     if stored is not None:  # the model's own training distribution, not this run's sample
         earth_reference_m = np.asarray(stored, dtype=np.float64)
     if earth_reference_m is None:
-        raise ValueError(f"{model_path}: no Earth reference elevations stored; pass the packed pairs")
+        raise ValueError(
+            f"{model_path}: no Earth reference elevations stored (the Mars quantile rule needs them); "
+            "re-export it with `make ship-terrain`, or set render.weights: null to render with a model "
+            "trained here (the workflow then passes the packed Earth pairs)"
+        )
     if sea_level_m is not None and "water" not in conditioning:
         raise ValueError(
             f"{model_path}: this model has no water input (its inputs: {list(conditioning)}), so it cannot "
@@ -199,6 +203,7 @@ def render_mars(
     window_override: bool = False,
     sea_level_m: float | None = None,
     hypsometry: str | Path | None = None,
+    precision: str = "auto",
 ) -> dict:
     """Terraform one Mars region: a COG in the Mars AEQD CRS with its lon/lat footprint (``out_footprint``,
     default beside the COG), a quicklook PNG and a hillshade | terraformed PNG.
@@ -206,7 +211,8 @@ def render_mars(
     The elevation scaling, inputs and window (``window_px`` None = the model's tile size) come from the
     model's metadata; a config value that disagrees is a ModelMismatchError before anything is written.
     ``sea_level_m`` (areoid metres; None = dry) floods everything below it. ``hypsometry`` (the run's
-    hypsometry.json) makes the Mars -> Earth height map one for the whole run.
+    hypsometry.json) makes the Mars -> Earth height map one for the whole run. ``precision``
+    (render.precision): auto = bf16 where native (training/precision.py), or fp32.
     """
     region_raster = Path(region_raster)
     meta = load_model_meta(Path(model_path))
@@ -218,7 +224,7 @@ def render_mars(
         mars_reference,
     )  # fmt: skip
     model = load_generator(Path(model_path))
-    predict = generator_predictor(model)
+    predict = generator_predictor(model, precision)
     blended = predict_blended(cond, predict, window_px, overlap_px, batch_size, progress=True)
     rgb = to_uint8(blended)
     rgb[~valid] = 0

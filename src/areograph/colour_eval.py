@@ -103,7 +103,8 @@ def summary_table(
 
 
 def example_rows(frames: Sequence[HeldoutFrame], n: int) -> list[int]:
-    """Indices of ``n`` frames for the example grid: two thirds hardware, one class per row.
+    """Indices of ``n`` frames for the example grid: two thirds hardware, one class per row, plus one
+    frame of each extra evaluation set.
 
     Classes are taken most frequent first, the middle frame of each (deterministic), so the grid
     shows wheels, drill holes, cal targets... rather than ``n`` frames of the commonest class.
@@ -119,6 +120,9 @@ def example_rows(frames: Sequence[HeldoutFrame], n: int) -> list[int]:
                 by_class.setdefault(f.class_name, []).append(i)
         ranked = sorted(by_class.values(), key=len, reverse=True)
         picks += [idx[len(idx) // 2] for idx in ranked[:quota]]
+    for group in sorted({f.group for f in frames} - {HARDWARE, SCENERY, ""}):  # one row per extra set
+        idx = [i for i, f in enumerate(frames) if f.group == group]
+        picks.append(idx[len(idx) // 2])
     return picks
 
 

@@ -298,7 +298,8 @@ def colouriser_card(
         + (f", {len(spec['kwargs']['centres'])} ab bins" if "centres" in spec["kwargs"] else ""),
         f"- **Loss**: {meta.get('loss')}; class-aware sampling {json.dumps(meta.get('sampling') or {})}",
         f"- **Data**: `{source['adapter']}` {json.dumps(source.get('options') or {})}; training patches "
-        f"{meta.get('patch_px')} px from frames resized to {meta.get('max_side_px')} px long side; the "
+        f"{meta.get('tile_px') or meta.get('patch_px')} px from frames resized to "
+        f"{meta.get('max_side_px')} px long side; the "
         "authors' train split (sols 3-180) after the quality filter",
         f"- **Training**: {train_config['steps']} steps, batch {train_config['batch_size']}, Adam "
         f"{train_config['lr']} / beta1 {train_config['beta1']}, linear decay from "

@@ -337,8 +337,8 @@ def colouriser_card(
         "`make colouriser-weights`, i.e. `snakemake ship_colouriser --cores 1 --configfile "
         "configs/colouriser_msl.yaml`, then copy `results/msl/ship/colouriser/*` here. It trains every "
         "method of the table (`rovers.colouriser`, `rovers.compare`, the baseline) and ships the one named "
-        "by `rovers.ship`, chosen from this table by the lowest macro CIEDE2000 (`best_by_macro` in "
-        "metrics.json).",
+        "by `rovers.ship`, chosen from this table by the lowest macro CIEDE2000 (`best_by_macro` in the "
+        "metrics beside this card).",
         "",
         "## Licence",
         "",

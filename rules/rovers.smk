@@ -18,6 +18,8 @@ wildcard_constraints:
     variant="|".join(COMPARE) or "NO_VARIANT",
 
 
+# Other colour sets scored as scenery sources beside the val split ({group name: collection folder}).
+EVAL_SETS = ROVERS.get("eval_sets") or {}
 # Every colouriser this config trains: method name -> its folder under results/models/.
 TRAINED_COLOUR_DIRS = {
     "colouriser": "colouriser",
@@ -148,10 +150,11 @@ use rule train_colouriser as train_colour_variant with:
         benchmark_file(RESULTS, "train_colour_variant", "{variant}")
     params:
         kind="colouriser",
-        colouriser=lambda w: ROVERS["colouriser"] | COMPARE[w.variant],
+        colouriser=lambda w: ROVERS["colouriser"]
+        | {k: v for k, v in COMPARE[w.variant].items() if k not in ("sampling", "training")},
         baseline=ROVERS["baseline"],
-        training=ROVERS["training"],
-        sampling=ROVERS.get("sampling"),
+        training=lambda w: ROVERS["training"] | COMPARE[w.variant].get("training", {}),
+        sampling=lambda w: COMPARE[w.variant].get("sampling", ROVERS.get("sampling")),
 
 
 use rule train_colouriser as train_colour_baseline with:
@@ -175,6 +178,7 @@ rule evaluate_colouriser:
         unpack(lambda w: COLOUR_SUITES[w.suite]),
         kept=KEPT_FRAMES,
         packed=COLOUR_PATCHES_NPZ,
+        eval_sets=list(EVAL_SETS.values()),
     output:
         metrics=SUITE_EVAL["metrics"],
         examples=report(
@@ -198,6 +202,8 @@ rule evaluate_colouriser:
     params:
         render=config["rovers"]["render"],
         n_examples=config["evaluation"].get("n_examples", 4),
+        eval_sets=EVAL_SETS,
+        quality=config["rovers"]["quality"],
     script:
         "../workflow_scripts/evaluate_colouriser.py"
 

@@ -168,7 +168,7 @@ def test_baseline_is_four_down_four_up_without_skips() -> None:
 
 
 def test_registry_builds_by_name() -> None:
-    assert set(MODELS) == {"unet", "patchgan", "baseline", "ab_bins_unet"}
+    assert set(MODELS) == {"unet", "patchgan", "baseline", "ab_bins_unet", "global_unet"}
     assert isinstance(build_model("unet", ngf=4, depth=5), UNetGenerator)
     assert isinstance(build_model("patchgan", in_channels=4, ndf=4), PatchGAN)
     assert isinstance(build_model("baseline", width=4), Baseline)

@@ -15,6 +15,7 @@ from areograph.colour_eval import evaluate_colour
 from areograph.colourise import filter_colour_frames, pack_colour_patches, train_colour
 from areograph.data.colour import ColourPatchDataset
 from areograph.images.quality import drop_counts
+from areograph.ship import ship_colouriser
 from areograph.sources import SourceError, get_source
 from areograph.sources.msl_surface import MANIFEST_HEADER
 
@@ -119,13 +120,26 @@ def test_pack_uses_the_authors_split_and_classes_then_evaluates_per_group(
     steps = {"steps": 2, "batch_size": 2, "checkpoint_every": 2, "device": "cpu"}
     cfg = {"ngf": 4, "dropout": 0.5, "loss": "classification"}
     model = train_colour("colouriser", packed, cfg, {}, steps, tmp_path / "m", sampling=sampling)
-    metrics = evaluate_colour(
-        kept, packed, {"colouriser": model}, None, 32, tmp_path / "m.json", tmp_path / "ex.png"
-    )
+    glob = {"ngf": 4, "dropout": 0.5, "loss": "l1_colourfulness", "global_view": True}  # issue 20
+    global_model = train_colour("colouriser", packed, glob, {}, steps, tmp_path / "g", sampling=sampling)
+    models = {"colouriser": model, "global": global_model}
+    # the offline sample's colour frames as another scenery source (those it shares with training left out)
+    sample = {"sample": Path(__file__).parents[1] / "data" / "sample" / "rovers" / "colour"}
+    metrics = evaluate_colour(kept, packed, models, None, 32, tmp_path / "m.json", tmp_path / "ex.png",
+                              extra_sets=sample)  # fmt: skip
     saved = json.loads((tmp_path / "m.json").read_text())
-    assert saved["summary"]["colouriser"].keys() == {"overall", "hardware", "scenery"}
+    subsets = {"overall", "hardware", "scenery", "sample", "scenery_sources", "macro"}
+    assert saved["summary"]["colouriser"].keys() == saved["summary"]["global"].keys() == subsets
+    assert saved["best_by_macro"] in models
+    card = ship_colouriser(global_model, tmp_path / "m.json", tmp_path / "s" / "model.pt",
+                           tmp_path / "s" / "metrics.json", tmp_path / "s" / "MODEL_CARD.md",
+                           {"adapter": "msl_surface"}, {"render": {"window_px": None, "overlap_px": None}},
+                           tmp_path / "no.tsv", "global")  # fmt: skip
+    text = (tmp_path / "s" / "MODEL_CARD.md").read_text()
+    assert card.is_file() and "| global / macro |" in text and "- hardware: CIEDE2000" in text
     n_val = sum(s == "val" for s in split)
-    assert saved["n_heldout_frames"] == n_val == len(saved["frames"])
+    assert saved["n_heldout_frames"] == n_val + metrics["groups"]["sample"] == len(saved["frames"])
+    assert metrics["groups"]["sample"] > 0
     assert saved["summary"]["greyscale"]["overall"]["colourfulness_ratio_median"] == pytest.approx(
         0, abs=0.02
     )

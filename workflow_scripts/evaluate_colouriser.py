@@ -9,7 +9,7 @@ from areograph.logs import log_to
 with log_to(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     i, o, p = snakemake.input, snakemake.output, snakemake.params
-    models = {name: path for name, path in i.items() if name not in ("kept", "packed")}
+    models = {name: path for name, path in i.items() if name not in ("kept", "packed", "eval_sets")}
     evaluate_colour(
         i.kept,
         i.packed,
@@ -20,4 +20,6 @@ with log_to(snakemake.log[0]):
         o.examples,
         p.n_examples,
         window_override(p.render),
+        p.eval_sets,
+        p.quality,
     )

@@ -21,7 +21,7 @@ from areograph.artefacts.frame_sequence import read_frames_index, write_frames_i
 from areograph.artefacts.model_dir import COLOUR_TASK, ModelMeta
 from areograph.artefacts.packed import read_packed
 from areograph.atomic import atomic_dir, atomic_path, check_destination, parents_made
-from areograph.data.colour import AB_EDGES, ColourPatchDataset, pack_patches
+from areograph.data.colour import AB_EDGES, THUMB_PX, ColourPatchDataset, pack_patches
 from areograph.images.grey import GreyProbe, probe_grey, read_grey
 from areograph.images.lab import COLOUR_SPACE, grey_to_l_scaled
 from areograph.images.pds3 import list_frames, read_edr
@@ -67,19 +67,27 @@ def train_colour(
 
     The colouriser's ``loss``: ``l1`` (regression; with ``adversarial: true`` pix2pix, cGAN + L1) or
     ``classification`` (ab bins estimated from the packed training histogram, class rebalancing
-    ``rebalance_lambda``, annealed-mean decoding at ``temperature``; models/ab_bins.py). ``sampling``
+    ``rebalance_lambda``, annealed-mean decoding at ``temperature``; models/ab_bins.py) or
+    ``l1_colourfulness`` (L1 + colourfulness matching, training/trainer.py). ``global_view: true``
+    gives the U-Net its frame's whole view (models/global_unet.py). ``sampling``
     draws training patches by class group (data/colour.py: class_sampling_weights).
     """
     torch.set_num_threads(max(1, threads))
     check_arithmetic(training)  # a refused precision stops here, before the data are read
-    dataset = ColourPatchDataset(Path(packed), "train", seed=training.get("seed", 0), sampling=sampling)
+    global_view = kind != "baseline" and bool(colouriser.get("global_view", False))
+    dataset = ColourPatchDataset(Path(packed), "train", seed=training.get("seed", 0), sampling=sampling,
+                                 frame_view=global_view)  # fmt: skip
     z = read_packed(packed, ("patch_px", "max_side_px", "train_ab_hist"), optional={"train_ab_hist"})
     patch_px, max_side_px, hist = int(z["patch_px"]), int(z["max_side_px"]), z.get("train_ab_hist")
     loss, adversarial = colouriser.get("loss", "l1"), bool(colouriser.get("adversarial", False))
     if kind != "baseline" and loss == "classification" and adversarial:
         raise ValueError("rovers.colouriser: loss 'classification' cannot be combined with adversarial: true")
+    if global_view and loss == "classification":
+        raise ValueError("rovers.colouriser: global_view is for the regression U-Net, not classification")
     mode = BASELINE if kind == "baseline" else TrainingMode("pix2pix", loss, adversarial)
-    generator, discriminator = mode.specs(1, 2, colouriser, baseline, patch_px)
+    generator, discriminator = mode.specs(2 if global_view else 1, 2, colouriser, baseline, patch_px)
+    if global_view:  # the same U-Net, with the whole frame's view fused at its bottleneck
+        generator = {"name": "global_unet", "kwargs": {**generator["kwargs"], "global_px": THUMB_PX}}
     if mode.loss == "classification":
         if hist is None:
             raise ValueError(f"{packed}: no train_ab_hist (repack the patches) for the classification loss")
@@ -91,7 +99,7 @@ def train_colour(
         kind=kind,
         loss=mode.loss,
         tile_px=patch_px,
-        conditioning=("L",),
+        conditioning=("L", "frame_view") if global_view else ("L",),
         colour_space=COLOUR_SPACE,
         max_side_px=max_side_px,
         sampling=dict(sampling or {}),

@@ -4,7 +4,8 @@ Packing decodes tiles and frames once so that training reads plain arrays every 
 ``terrain_pairs.npz`` (data/pairs.py ``pack_pairs``: per tile ``elevation``, ``imagery``,
 ``lat_corners``, ``tile_id``, ``region``, ``row``, ``col``, ``split``) and ``colour_patches.npz``
 (data/colour.py ``pack_patches``: per patch ``L``, ``ab``, ``frame_index``, ``split``, per frame
-``frames``, ``frame_sol``, ``frame_split``, ``frame_class``, ``frame_group``, ...). Both carry a
+``frames``, ``frame_sol``, ``frame_split``, ``frame_class``, ``frame_group``, ``frame_thumb``
+(a small whole-frame L view per frame, for global-branch colourisers), ...). Both carry a
 per-item ``split`` column ("train" / "val"); :func:`read_split` is how a dataset takes one split.
 The packers write through ``areograph.atomic`` (a layer above this one), so the writers stay there.
 """

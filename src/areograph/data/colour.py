@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from areograph.artefacts.collection import read_manifest
@@ -33,6 +35,29 @@ NO_SOL = -1
 # centred on multiples of 10, over the scaled range [-1, 1] (|a|, |b| <= 64, see images/lab.py).
 AB_EDGES = (np.arange(-6.5, 7.0) * 10.0 / AB_SCALE).clip(-1.0, 1.0)
 AB_GRID = AB_EDGES.size - 1
+# The whole-frame view a global-branch colouriser sees beside each patch (models/global_unet.py):
+# the frame's L squeezed (area) to THUMB_PX x THUMB_PX, stored once per frame in the packed set.
+THUMB_PX = 64
+
+
+def frame_thumbnail(lightness: np.ndarray, size_px: int = THUMB_PX) -> np.ndarray:
+    """(1, size, size) float32: a frame's scaled L (1, H, W) squeezed to a square by area averaging.
+
+    The aspect ratio is not kept (as Iizuka et al. 2016 resize every image to 224 x 224): the view
+    is for the frame's overall light and layout, which is what its overall tint depends on.
+    """
+    x = torch.from_numpy(np.ascontiguousarray(lightness, dtype=np.float32))[None]
+    if x.ndim != 4 or x.shape[1] != 1:
+        raise ValueError(f"frame_thumbnail needs L as (1, H, W), got {tuple(lightness.shape)}")
+    return F.adaptive_avg_pool2d(x, size_px)[0].numpy()
+
+
+def frame_view_channel(thumbnail: np.ndarray | torch.Tensor, size_px: int) -> torch.Tensor:
+    """The thumbnail (1, T, T) resized (bilinear) to (1, size, size): the extra input channel of a
+    window, so a patch and its frame's view travel as one (C, H, W) tensor through training,
+    augmentation (a flip flips both) and window inference."""
+    t = torch.as_tensor(thumbnail, dtype=torch.float32)[None]
+    return F.interpolate(t, size=(size_px, size_px), mode="bilinear", align_corners=False)[0]
 
 
 def load_frame(path: Path, max_side_px: int) -> np.ndarray:
@@ -160,7 +185,9 @@ def pack_patches(
     ``train_ab_mean`` (2,) the mean scaled a, b over training-frame pixels (the "mean Mars colour"
     baseline); ``train_ab_hist`` (AB_GRID, AB_GRID) the training pixels' histogram on the ab grid
     of :data:`AB_EDGES` (what the classification loss's bins and prior are estimated from);
-    ``frame_class`` and ``frame_group`` (empty where the manifest has none); and the scalars
+    ``frame_class`` and ``frame_group`` (empty where the manifest has none); ``frame_thumb``
+    (F, 1, THUMB_PX, THUMB_PX) float16, each frame's whole-frame L view (:func:`frame_thumbnail`,
+    what a global-branch colouriser sees beside each patch); and the scalars
     ``patch_px``, ``stride_px``, ``max_side_px``. ``split`` = "sol" splits by sol (``val_sols`` or a
     seeded ``val_fraction``); "manifest" takes the source's split column (the MSL set's authors').
     Frames smaller than a patch contribute no patch and are counted in the summary.
@@ -176,10 +203,11 @@ def pack_patches(
         labels = manifest_split(frames, manifest)
     else:
         labels = split_by_sol([f.sol for f in frames], val_fraction, seed, val_sols)
-    l_parts, ab_parts, index, per_frame = [], [], [], []
+    l_parts, ab_parts, index, per_frame, thumbs = [], [], [], [], []
     ab_sum, n_px, ab_hist = np.zeros(2), 0, np.zeros((AB_GRID, AB_GRID))
     for i, (frame, label) in enumerate(zip(frames, labels, strict=True)):
         lightness, ab = rgb_to_lab_scaled(load_frame(kept_dir / frame.name, max_side_px))
+        thumbs.append(frame_thumbnail(lightness).astype(np.float16))
         if label == "train":
             ab_sum += ab.reshape(2, -1).sum(axis=1)
             n_px += ab.shape[1] * ab.shape[2]
@@ -207,6 +235,7 @@ def pack_patches(
             frames=np.array([f.name for f in frames], dtype=str),
             frame_sol=np.array([f.sol for f in frames], dtype=np.int32),
             frame_class=np.array([f.class_name for f in frames], dtype=str),
+            frame_thumb=np.stack(thumbs),
             frame_group=np.array([f.group for f in frames], dtype=str),
             train_ab_hist=ab_hist.astype(np.float64),
             frame_split=frame_split,
@@ -267,6 +296,9 @@ def class_sampling_weights(
 class ColourPatchDataset(PackedSplitDataset):
     """One split of a packed patch file: ``{"cond": L (1,p,p), "target": ab (2,p,p), "frame": name}``.
 
+    With ``frame_view`` the cond is (2,p,p): the patch's L and its frame's whole view
+    (:func:`frame_view_channel` of the packed ``frame_thumb``), for models/global_unet.py.
+
     Tensors are float32 in [-1, 1]. With ``augment`` (default: on for "train" only) each item is
     flipped left-right with probability 0.5, L and ab together; draws are keyed on ``seed``, the index
     and the sampler's draw number, as in PairDataset (both are a
@@ -285,13 +317,18 @@ class ColourPatchDataset(PackedSplitDataset):
         augment: bool | None = None,
         seed: int = 0,
         sampling: Mapping[str, Any] | None = None,
+        frame_view: bool = False,
     ) -> None:
         super().__init__(packed, split, split == "train" if augment is None else augment, seed)
         arrays = self.read(
             ("L", "ab", "frame_index"),
-            whole=("frames", "frame_class", "frame_group"),
-            optional=("frame_class", "frame_group"),
+            whole=("frames", "frame_class", "frame_group", "frame_thumb"),
+            optional=("frame_class", "frame_group", "frame_thumb"),
         )
+        if frame_view and "frame_thumb" not in arrays:
+            raise ValueError(f"{packed}: no frame_thumb (repack the patches) for a global-view colouriser")
+        self.thumbs = arrays["frame_thumb"] if frame_view else None
+        self.frame_index = arrays["frame_index"]
         self.lightness = np.ascontiguousarray(arrays["L"])
         self.ab = np.ascontiguousarray(arrays["ab"])
         frame_index = arrays["frame_index"]
@@ -307,7 +344,11 @@ class ColourPatchDataset(PackedSplitDataset):
         return len(self.frame_names)
 
     def raw_pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.lightness[index].astype(np.float32), self.ab[index].astype(np.float32)
+        lightness = self.lightness[index].astype(np.float32)
+        if self.thumbs is not None:  # channel 1: the whole frame's view, at the patch size
+            view = frame_view_channel(self.thumbs[self.frame_index[index]], self.patch_px).numpy()
+            lightness = np.concatenate([lightness, view])
+        return lightness, self.ab[index].astype(np.float32)
 
     def labels(self, index: int) -> dict[str, Any]:
         return {"frame": self.frame_names[index]}

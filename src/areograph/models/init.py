@@ -13,6 +13,7 @@ from torch import nn
 
 from areograph.models.ab_bins import ABBinUNet
 from areograph.models.baseline import Baseline
+from areograph.models.global_unet import GlobalUNet
 from areograph.models.patchgan import PatchGAN
 from areograph.models.unet import UNetGenerator
 
@@ -21,6 +22,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "patchgan": PatchGAN,
     "baseline": Baseline,
     "ab_bins_unet": ABBinUNet,
+    "global_unet": GlobalUNet,
 }
 
 _WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)

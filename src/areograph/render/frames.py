@@ -6,6 +6,7 @@ overlapping-window inference (render/windows.py) with the model's own patch and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import torch.nn.functional as F
 
 from areograph.artefacts.model_dir import ModelMeta
 from areograph.artefacts.types import ModelMismatchError
+from areograph.data.colour import frame_thumbnail, frame_view_channel
 from areograph.images.lab import COLOUR_SPACE, lab_scaled_to_rgb, lab_scaled_to_rgb8
 from areograph.render.predictor import generator_predictor
 from areograph.render.windows import predict_blended
@@ -33,6 +35,18 @@ def load_colouriser(path: str | Path) -> tuple[torch.nn.Module, ModelMeta]:
             "(images/lab.py); retrain it or use a matching areograph version"
         )
     return load_generator(Path(path)), meta
+
+
+def with_frame_view(
+    predict: Callable[[np.ndarray], np.ndarray], view: np.ndarray
+) -> Callable[[np.ndarray], np.ndarray]:
+    """``predict`` with the frame's view (1, w, w) appended as a second channel to every window."""
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        views = np.broadcast_to(view[None], (batch.shape[0], *view.shape))
+        return predict(np.concatenate([batch, views], axis=1))
+
+    return run
 
 
 def colourise_l(
@@ -59,6 +73,10 @@ def colourise_l(
     at full resolution. Chroma carries little high-frequency detail, which is why this works. The
     memory of a frame is then its L, its upsampled ab and its RGB (float32, or uint8 with ``rgb8``):
     about 15 bytes a pixel; the windows only ever see the small frame.
+
+    A model with ``frame_view_px`` (models/global_unet.py) is given, beside every window, the
+    whole frame's view computed from the frame it colourises (at the chroma scale), exactly as its
+    training patches carried their frame's packed thumbnail.
     """
     height, width = lightness.shape[-2:]
     scale = (chroma_side_px or max(height, width)) / max(height, width)
@@ -67,8 +85,12 @@ def colourise_l(
         size = (max(1, round(height * scale)), max(1, round(width * scale)))
         small = F.interpolate(torch.from_numpy(lightness[None]), size=size, mode="area")[0].numpy()
     overlap_px = window_px // 2 if overlap_px is None else overlap_px
-    ab = predict_blended(small, generator_predictor(model, precision), window_px, overlap_px,
-                        batch_size=16)  # fmt: skip
+    predict = generator_predictor(model, precision)
+    view_px = getattr(model, "frame_view_px", None)
+    if view_px:  # a global-view model: every window also gets the whole frame's view (as in training)
+        view = frame_view_channel(frame_thumbnail(small, view_px), window_px).numpy()
+        predict = with_frame_view(predict, view)
+    ab = predict_blended(small, predict, window_px, overlap_px, batch_size=16)
     if scale < 1:
         ab = F.interpolate(torch.from_numpy(ab[None]), size=(height, width), mode="bilinear",
                            align_corners=False)[0].numpy()  # fmt: skip

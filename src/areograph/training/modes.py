@@ -14,7 +14,7 @@ from typing import Any
 
 from areograph.models.specs import Spec, generator_specs
 
-LOSSES = ("l1", "mse", "classification")
+LOSSES = ("l1", "mse", "classification", "l1_colourfulness")
 
 
 @dataclass(frozen=True)

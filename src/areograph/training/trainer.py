@@ -57,9 +57,33 @@ from areograph.training.schedule import StepSampler, WeightedStepSampler, make_s
 log = logging.getLogger(__name__)
 
 MODES = ("pix2pix", "regression", "classification")
+# Weight of the colourfulness-matching term beside L1 (same scaled units: L1 of ab vs chroma spread).
+COLOURFULNESS_WEIGHT = 1.0
+
+
+def chroma_colourfulness(ab: torch.Tensor) -> torch.Tensor:
+    """(B,) Hasler & Suesstrunk's colourfulness carried to the two chroma channels of each image:
+    the spread of (a, b) plus 0.3 times the length of its mean (scaled ab units)."""
+    flat = ab.flatten(2)
+    spread = (flat.var(dim=2, unbiased=False).sum(dim=1) + 1e-8).sqrt()
+    return spread + 0.3 * (flat.mean(dim=2).square().sum(dim=1) + 1e-8).sqrt()
+
+
+def l1_colourfulness_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L1 plus a colourfulness-matching term (DDColor, Kang et al. 2023, use a colourfulness loss).
+
+    L1 pulls an uncertain pixel to the median of its possible colours, so a model unsure of a frame's
+    tint paints it greyer than it is; the second term asks each image's colour spread and mean
+    chroma to match the truth's, in either direction (DDColor's term only pushes colourfulness up).
+    """
+    match = (chroma_colourfulness(pred) - chroma_colourfulness(target)).abs().mean()
+    return F.l1_loss(pred, target) + COLOURFULNESS_WEIGHT * match
+
+
 REGRESSION_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "l1": F.l1_loss,
     "mse": F.mse_loss,
+    "l1_colourfulness": l1_colourfulness_loss,
 }
 PIX2PIX_TERMS = ("g_gan", "g_l1", "d_real", "d_fake")
 REGRESSION_TERMS = ("loss",)

@@ -57,3 +57,8 @@ def test_masked_pixels_are_left_out_and_too_small_is_an_error(real_rgb):
     assert set(lattice_ratios(real_rgb[:100, :100])) == {2, 4, 8, 16, 32}  # the periods a 64 px crop holds
     with pytest.raises(ValueError, match="no valid square"):
         lattice_ratios(real_rgb[:3, :3])
+
+
+def test_a_flat_picture_has_no_lattice():
+    flat = np.full((512, 512, 3), 117, np.uint8)
+    assert worst_lattice(lattice_ratios(flat)) < 1

@@ -8,6 +8,8 @@ pixels, the figure is the power at the frequency 1/p along x, along y and on the
 of the three), divided by the median power of the ring of the same radius: about 1-5 on real imagery
 (its own texture at that scale), hundreds to thousands for a visible grid.
 
+Luminance is in 8-bit levels (0-255), and a ring quieter than 8-bit rounding noise is compared against
+that noise instead (:func:`quantisation_floor`): a flat picture has no lattice (ratio ~0).
 The spectrum is the mean periodogram of Hann-windowed square crops of the luminance (Welch's method),
 ``crop_px`` a side (512 = what a person sees of a mosaic at 1:1 on a screen), from crops that lie
 wholly on valid pixels.
@@ -77,8 +79,19 @@ def mean_power_spectrum(
 RING_MIN_BINS = 64
 
 
+def quantisation_floor(crop_px: int) -> float:
+    """The power one bin holds from 8-bit rounding alone (1/12 level^2 per pixel, through the window).
+
+    A ring quieter than this (a flat or blurred picture) is compared against this floor instead, so a
+    flat picture scores no lattice rather than the ratio of two rounding errors.
+    """
+    hann = np.hanning(crop_px)
+    return float((np.outer(hann, hann) ** 2).sum()) / 12.0
+
+
 def _ring_median(power: np.ndarray, radius: np.ndarray, r: float, peak: tuple[int, int]) -> float:
-    """Median power of the bins at radius ``r`` (the peak's own 3 x 3 bins left out).
+    """Median power of the bins at radius ``r`` (the peak's own 3 x 3 bins left out), at least the
+    8-bit quantisation floor.
 
     The ring is widened until it holds ``RING_MIN_BINS`` bins: near the corners of the spectrum (the
     diagonal lattices) a one-bin ring is only a handful of bins.
@@ -92,7 +105,7 @@ def _ring_median(power: np.ndarray, radius: np.ndarray, r: float, peak: tuple[in
     while True:
         ring = (np.abs(radius - r) < half_width) & ~near_peak
         if ring.sum() >= RING_MIN_BINS or half_width > n:
-            return max(float(np.median(power[ring])), np.finfo(np.float64).tiny)
+            return max(float(np.median(power[ring])), quantisation_floor(n))
         half_width *= 1.5
 
 

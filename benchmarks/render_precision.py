@@ -8,7 +8,7 @@ at a time, default memory format), interleaved, windows/s by the median of ``--r
 Fidelity: the same weights rendered in the default arithmetic and in fp32, compared as a person would
 see them: 8-bit level differences of the blended Gale mosaic and CIEDE2000 (about 1 = just noticeable),
 and the same for the shipped colouriser on the sample rover colour frames. Writes
-benchmarks/results/render_precision.json and docs/img/render_precision.png (fp32 | default | |diff| x 10).
+benchmarks/results/render_precision.json and docs/img/render_precision.jpg (fp32 | default | |diff| x 10).
 
     PYTHONPATH=src .venv/bin/python benchmarks/render_precision.py
 """
@@ -44,7 +44,7 @@ from areograph.training.precision import resolve_precision
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "render_precision.json"
-PLOT = ROOT / "docs" / "img" / "render_precision.png"
+PLOT = ROOT / "docs" / "img" / "render_precision.jpg"
 
 
 def windows_of(cond: np.ndarray, window: int, overlap: int) -> np.ndarray:
@@ -188,7 +188,7 @@ def plot(fp32: np.ndarray, fast: np.ndarray, name: str, diff: dict[str, float], 
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=90, format="png")
+        fig.savefig(tmp, dpi=90, format="jpg", pil_kwargs={"quality": 90})  # README pictures stay small
     plt.close(fig)
 
 

@@ -66,6 +66,8 @@ class GlobalUNet(nn.Module):
         dropout: float = 0.5,
         global_px: int = 64,
         global_width: int = 64,
+        upsample: str = "transposed",
+        downsample: str = "strided",
     ) -> None:
         super().__init__()
         if in_channels != 2:
@@ -73,7 +75,8 @@ class GlobalUNet(nn.Module):
         if global_px < 8 or global_px & (global_px - 1):
             raise ValueError(f"global_px must be a power of two >= 8, got {global_px}")
         self.frame_view_px = global_px
-        self.unet = UNetGenerator(1, out_channels, ngf=ngf, depth=depth, dropout=dropout)
+        self.unet = UNetGenerator(1, out_channels, ngf=ngf, depth=depth, dropout=dropout,
+                                  upsample=upsample, downsample=downsample)  # fmt: skip
         self.encoder = global_encoder(global_px, global_width)
         innermost = [m for m in self.unet.modules() if isinstance(m, SkipBlock)][-1]
         fusion = GlobalFusion(level_channels(depth, ngf), global_width)

@@ -72,8 +72,7 @@ def snakemake(
         str(ROOT / "Snakefile"),
         "--directory",
         str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
+        f"--configfile={workdir / 'config.yaml'}",  # "=": targets after it are not read as config files
         *args,
     ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)

@@ -151,7 +151,11 @@ use rule train_colouriser as train_colour_variant with:
     params:
         kind="colouriser",
         colouriser=lambda w: ROVERS["colouriser"]
-        | {k: v for k, v in COMPARE[w.variant].items() if k not in ("sampling", "training")},
+        | {
+            k: v
+            for k, v in COMPARE[w.variant].items()
+            if k not in ("sampling", "training")
+        },
         baseline=ROVERS["baseline"],
         training=lambda w: ROVERS["training"] | COMPARE[w.variant].get("training", {}),
         sampling=lambda w: COMPARE[w.variant].get("sampling", ROVERS.get("sampling")),

@@ -26,7 +26,7 @@ from infra import (
 from tiny import ROOT, snakemake, write_tiny_config
 
 TRAINING_RULES = ("train_terrain", "train_colouriser", "train_colour_baseline")
-LOCAL_RULES = ("fetch_raster", "fetch_collection", "all")  # the Snakefile's localrules
+LOCAL_RULES = ("fetch_raster", "fetch_collection", "all", "train")  # the Snakefile's localrules
 
 
 @dataclass(frozen=True)

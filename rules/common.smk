@@ -127,8 +127,11 @@ HELD_OUT_LAYERS = ("elevation", "imagery", "water")
 
 
 def held_out_tile_sets():
-    """Every whole held-out region's tile sets, region by region in HELD_OUT_LAYERS order."""
-    return [tiles(name, layer) for name in HELD_OUT for layer in HELD_OUT_LAYERS]
+    """Every whole held-out region's tile sets: {region: {layer: folder}}."""
+    return {
+        name: {layer: tiles(name, layer) for layer in HELD_OUT_LAYERS}
+        for name in HELD_OUT
+    }
 
 
 def render_model_file():

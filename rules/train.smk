@@ -45,7 +45,7 @@ rule evaluate_terrain:
     input:
         packed=TERRAIN_PAIRS_NPZ,
         models=lambda w: list(TERRAIN_SUITES[w.suite].values()),
-        held_out=held_out_tile_sets(),
+        held_out=[d for sets in held_out_tile_sets().values() for d in sets.values()],
     output:
         metrics=SUITE_EVAL["metrics"],
         examples=report(
@@ -76,8 +76,7 @@ rule evaluate_terrain:
         names=lambda w: list(TERRAIN_SUITES[w.suite]),
         elevation_range_m=config["elevation"]["earth_range_m"],
         n_examples=config["evaluation"].get("n_examples", 4),
-        held_out=HELD_OUT,
-        held_out_layers=HELD_OUT_LAYERS,
+        held_out=held_out_tile_sets(),
         overlap_px=config["render"]["overlap_px"],
     script:
         "../workflow_scripts/evaluate_terrain.py"

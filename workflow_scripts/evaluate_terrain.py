@@ -13,10 +13,6 @@ with log_to(snakemake.log[0]):
         o.examples,
         o.plot,
         p.n_examples,
-        whole_regions={
-            name: dict(zip(p.held_out_layers, i.held_out[n * k : n * (k + 1)], strict=True))
-            for n in [len(p.held_out_layers)]
-            for k, name in enumerate(p.held_out)
-        },
+        whole_regions=p.held_out,  # the same folders as the rule's held_out input
         overlap_px=p.overlap_px,
     )

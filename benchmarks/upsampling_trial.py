@@ -22,14 +22,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import rasterio
 import torch
 
-from areograph.artefacts.tileset import region_raster
-from areograph.lattice import lattice_ratios
-from areograph.realism import real_vs_real_accuracy, realism_accuracy
-from areograph.render.mosaic import predict_earth_region, read_elevation, read_water
+from areograph.render.mosaic import predict_earth_region
 from areograph.terraform import train_terrain
+from areograph.terrain_eval import read_whole_region, whole_region_figures
 from areograph.texture import palette_swd, texture_swd
 
 VARIANTS = {
@@ -41,20 +38,11 @@ VARIANTS = {
 }
 
 
-def _region(folder: Path) -> dict:
-    elev, valid, profile = read_elevation(region_raster(folder / "elevation"))
-    with rasterio.open(region_raster(folder / "imagery")) as src:
-        real = np.moveaxis(src.read([1, 2, 3]), 0, -1)
-        valid &= src.read_masks(1) > 0
-    water_path = region_raster(folder / "water")
-    water = read_water(water_path if water_path.is_file() else None, elev.shape)
-    return {"elev": elev, "valid": valid, "profile": profile, "real": real, "water": water}
-
-
 def _figures(rgb: np.ndarray, region: dict, seed: int) -> dict:
+    """The evaluation's whole-region figures (lattice per period, realism, water IoU), with texture and
+    palette over the region's valid 256 px squares."""
     valid = region["valid"]
-    unit = [x[valid][None, :, None, :].astype(np.float32) / 255.0 for x in (rgb, region["real"])]
-    # texture on the valid 256 px squares of the region, palette on all valid pixels
+    whole = whole_region_figures(region["real"], {"model": rgb}, valid, region["water"], seed)
     tiles = []
     h, w = valid.shape
     for y in range(0, h - 255, 256):
@@ -63,11 +51,10 @@ def _figures(rgb: np.ndarray, region: dict, seed: int) -> dict:
                 tiles.append((y, x))
     stack = [np.stack([im[y : y + 256, x : x + 256] for y, x in tiles]).astype(np.float32) / 255.0
              for im in (rgb, region["real"])]  # fmt: skip
-    return {
-        "lattice": {str(p): round(v, 2) for p, v in lattice_ratios(rgb, valid).items()},
+    unit = [x[valid][None, :, None, :].astype(np.float32) / 255.0 for x in (rgb, region["real"])]
+    return whole["methods"]["model"] | {
         "texture": round(texture_swd(stack[0], stack[1], seed=seed)["mean"], 2),
         "palette": round(palette_swd(unit[0], unit[1], seed=seed), 3),
-        "realism": round(realism_accuracy(region["real"], rgb, valid, seed=seed), 3),
     }
 
 
@@ -84,14 +71,15 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/upsampling_trial.json"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    region = _region(args.region)
+    layers = ("elevation", "imagery", "water")
+    region = read_whole_region({k: args.region / k for k in layers if (args.region / k).is_dir()})
     result = {
         "region": args.region.name,
         "steps": args.steps,
         "ngf": args.ngf,
         "conditioning": args.conditioning,
         "load_average": os.getloadavg(),
-        "real": {"lattice": {str(p): round(v, 2) for p, v in lattice_ratios(region["real"], region["valid"]).items()}},  # noqa: E501
+        "real": whole_region_figures(region["real"], {}, region["valid"], region["water"], 0)["real"],
         "variants": {},
     }
     models = {"pix2pix": {"ngf": args.ngf, "ndf": args.ngf, "depth": None, "d_layers": 3, "dropout": 0.5},
@@ -113,8 +101,6 @@ def main() -> None:
         print(name, json.dumps(figures), flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1))
-    control = real_vs_real_accuracy(region["real"], region["valid"])
-    result["real"]["realism_control"] = round(control, 3)
     args.out.write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
 

@@ -118,6 +118,22 @@ def whole_region_figures(
     return out
 
 
+def read_whole_region(folders: Mapping[str, str | Path]) -> dict[str, Any]:
+    """A whole region from its tile-set folders (``elevation``, ``imagery``, optional ``water``):
+    ``elev``, ``profile``, ``real`` (H, W, 3 uint8), ``valid`` (both layers valid) and ``water`` (or None).
+    """
+    from areograph.artefacts.tileset import region_raster
+    from areograph.render.mosaic import read_elevation, read_water
+
+    elev, valid, profile = read_elevation(region_raster(Path(folders["elevation"])))
+    with rasterio_open(region_raster(Path(folders["imagery"]))) as ds:
+        real = np.moveaxis(ds.read([1, 2, 3]), 0, -1)
+        valid &= ds.read_masks(1) > 0
+    water_dir = folders.get("water")
+    water = read_water(region_raster(Path(water_dir)), elev.shape) if water_dir else None
+    return {"elev": elev, "profile": profile, "real": real, "valid": valid, "water": water}
+
+
 def _whole_region_pictures(
     folders: Mapping[str, str | Path],
     model_paths: Mapping[str, str | Path],
@@ -126,19 +142,15 @@ def _whole_region_pictures(
     overlap_px: int,
 ) -> dict[str, np.ndarray]:
     """The real imagery, every model's and baseline's picture of a whole region, its mask and water."""
-    from areograph.artefacts.tileset import region_raster
-    from areograph.render.mosaic import predict_earth_region, read_elevation, read_water
+    from areograph.render.mosaic import predict_earth_region
 
-    elev, valid, profile = read_elevation(region_raster(Path(folders["elevation"])))
-    with rasterio_open(region_raster(Path(folders["imagery"]))) as ds:
-        real = np.moveaxis(ds.read([1, 2, 3]), 0, -1)
-        valid &= ds.read_masks(1) > 0
-    water_dir = folders.get("water")
-    water = read_water(region_raster(Path(water_dir)), elev.shape) if water_dir else None
+    region = read_whole_region(folders)
+    elev, valid, real, water = region["elev"], region["valid"], region["real"], region["water"]
     filled = np.where(valid, elev, np.median(elev[valid]))
     out = {"real": real, "valid": valid, "water": water}
     for name, path in model_paths.items():
-        out[name] = predict_earth_region(elev, valid, profile, Path(path), None, overlap_px, water=water)
+        out[name] = predict_earth_region(elev, valid, region["profile"], Path(path), None, overlap_px,
+                                         water=water)  # fmt: skip
     out["constant"] = np.broadcast_to(np.round(mean_colour * 255).astype(np.uint8), real.shape).copy()
     out["lookup"] = np.round(lookup.predict(filled) * 255).astype(np.uint8)
     return out

@@ -34,7 +34,7 @@ ARTEFACT_NAMES = ("MANIFEST.csv", "region.tif", "index.geojson", "model.pt", "lo
                   "side_by_side.png", "terrain_pairs.npz", "colour_patches.npz", "frames.csv", "index.html",
                   "metrics.json", "examples.png", "metrics.png", "metrics.html",
                   "MODEL_CARD.md", "quality_report.csv", "opportunity_colour.mp4",
-                  "opportunity_side_by_side.mp4", "still.png")  # fmt: skip
+                  "opportunity_side_by_side.mp4", "still.png", "hypsometry.json")  # fmt: skip
 
 
 def _layer(dotted: str) -> int | None:

@@ -2,7 +2,8 @@
 
 ``region.tif`` is the layer reprojected once onto the region's grid (rendering and the held-out side
 by side read it); ``index.geojson`` lists every tile with its row, column and whether it was kept;
-``<tile_id>.tif`` are the kept tiles that pairing reads.
+``<tile_id>.tif`` are the kept tiles that pairing reads. A water layer (the ``earth_water`` input, its
+region raster and tiles) is uint8 with :data:`WATER` where there is water and :data:`LAND` elsewhere.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 REGION_NAME = "region.tif"
 INDEX_NAME = "index.geojson"
 TILE_SUFFIX = ".tif"
+WATER = 1
+LAND = 0
 
 
 def region_raster(tile_dir: Path) -> Path:

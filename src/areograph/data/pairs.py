@@ -20,7 +20,7 @@ import numpy as np
 import rasterio
 
 from areograph.artefacts.packed import read_split
-from areograph.artefacts.tileset import kept_positions, tile_files
+from areograph.artefacts.tileset import WATER, kept_positions, tile_files
 from areograph.atomic import atomic_path
 from areograph.data.conditioning import (
     DEFAULT_CONDITIONING,
@@ -97,7 +97,7 @@ def _read_water(path: Path | None, shape: tuple[int, int]) -> np.ndarray:
         water = w.read(1)
     if water.shape != shape:
         raise ValueError(f"{path}: water tile is {water.shape} px, its elevation tile {shape}")
-    return (water == 1).astype(np.uint8)
+    return (water == WATER).astype(np.uint8)
 
 
 def _read_pair(elev_path: Path, img_path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -29,7 +29,7 @@ from rasterio.transform import Affine
 from rasterio.warp import reproject
 from rasterio.windows import Window, from_bounds
 
-from areograph.artefacts.tileset import INDEX_NAME, REGION_NAME, tile_name
+from areograph.artefacts.tileset import INDEX_NAME, REGION_NAME, WATER, tile_name
 from areograph.artefacts.types import GeoError
 from areograph.atomic import atomic_dir, atomic_path
 from areograph.geo.crs import crs_planet
@@ -406,7 +406,7 @@ def fill_sea(region_raster: Path, sea_raster: Path, grid: RegionGrid) -> float:
     try:
         reproject_to_grid(Path(sea_raster), grid, sea_grid, "average")
         with _open(sea_grid) as ds:
-            sea = (ds.read(1) == 1) & (ds.dataset_mask() > 0)
+            sea = (ds.read(1) == WATER) & (ds.dataset_mask() > 0)
     finally:
         sea_grid.unlink(missing_ok=True)
     with _open(region_raster) as ds:

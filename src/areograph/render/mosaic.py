@@ -19,6 +19,7 @@ from rasterio.enums import ColorInterp
 
 from areograph.artefacts.model_dir import ModelMeta
 from areograph.artefacts.mosaic import hypsometry_json, read_hypsometry
+from areograph.artefacts.tileset import WATER
 from areograph.atomic import atomic_path
 from areograph.data.conditioning import conditioning_stack, pixel_latitudes
 from areograph.data.elevation import mars_with_sea, scale_elevation
@@ -51,7 +52,7 @@ def read_water(path: Path | None, shape: tuple[int, int]) -> np.ndarray | None:
     if path is None:
         return None
     with rasterio.open(path) as src:
-        water = (src.read(1) == 1) & (src.read_masks(1) > 0)
+        water = (src.read(1) == WATER) & (src.read_masks(1) > 0)
     if water.shape != tuple(shape):
         raise ValueError(f"{path}: water raster is {water.shape} px, the region's elevation {tuple(shape)}")
     return water

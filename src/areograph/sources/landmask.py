@@ -21,11 +21,10 @@ from typing import Any, ClassVar
 import numpy as np
 from rasterio.transform import from_origin
 
+from areograph.artefacts.tileset import LAND, WATER
 from areograph.geo.geotiff import write_geotiff
 from areograph.sources import BBox, Source, SourceError
 
-WATER = 1
-LAND = 0
 # Sampling step of the mask (degrees): ~110 m of latitude, finer than the 200 m tile grid it feeds.
 DEFAULT_STEP_DEG = 0.001
 LICENCE = "GSHHG shorelines (Wessel and Smith), LGPL-3.0, through roaring-landmask (MIT)"

@@ -40,6 +40,7 @@ from rasterio.windows import from_bounds as window_from_bounds
 from scipy.ndimage import binary_dilation, binary_opening, median_filter
 from scipy.spatial import cKDTree
 
+from areograph.artefacts.tileset import LAND, WATER
 from areograph.geo.geotiff import write_geotiff
 from areograph.sources import BBox, Source, SourceError
 
@@ -299,7 +300,7 @@ class Pix2PixTerraformSource(Source):
         elif input_name == "earth_water":
             water = np.zeros((out_h, out_w), np.uint8)
             ok = np.zeros((out_h, out_w), bool)
-            water[ys, xs] = mosaic["sea"][rs, cs]
+            water[ys, xs] = np.where(mosaic["sea"][rs, cs], WATER, LAND)
             ok[ys, xs] = mosaic["elevation_valid"][rs, cs]
             data, valid = water[None], ok
             profile |= {"count": 1, "dtype": "uint8"}

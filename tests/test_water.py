@@ -109,3 +109,13 @@ def test_schema_rejects_a_sea_level_outside_mars_relief(repo_root: Path) -> None
     config["regions"][0]["sea_level_m"] = 0  # the Earth region
     with pytest.raises(ConfigError, match=r"regions\[0\].sea_level_m: 'sierra' is on earth"):
         validate_config(config)
+
+
+def test_a_sea_level_with_dry_render_weights_is_refused_before_any_job(repo_root: Path) -> None:
+    import yaml
+
+    config = yaml.safe_load((repo_root / "config.yaml").read_text())
+    validate_config(config, base_dirs=[repo_root])  # dry Mars: the shipped weights are fine
+    config["render"]["sea_level_m"] = -4200
+    with pytest.raises(ConfigError, match=r"gale asks for a sea, but render.weights .* has no water input"):
+        validate_config(config, base_dirs=[repo_root])

@@ -231,7 +231,30 @@ def weights_problems(
             continue
         render_key = WEIGHTS_KEYS[key]
         problems += model_render_problems(path, key, render_key, config_value(config, render_key))
+        if key == "render.weights":
+            problems += sea_level_problems(config, path)
     return problems
+
+
+def sea_level_problems(config: Mapping[str, Any], weights: Path) -> list[str]:
+    """A Mars sea level needs render weights with a water input: said before any job runs."""
+    from areograph.training.checkpoint import load_model_meta
+
+    mars = (r for r in config["regions"] if r["planet"] == "mars")
+    wet = [r["name"] for r in mars if sea_level_for(config, r) is not None]
+    if not wet:
+        return []
+    try:
+        inputs = load_model_meta(weights).conditioning or ("elevation",)
+    except (OSError, ValueError):
+        return []  # model_render_problems has named the unreadable file
+    if "water" in inputs:
+        return []
+    return [
+        f"render.sea_level_m / regions[].sea_level_m: {', '.join(wet)} asks for a sea, but render.weights "
+        f"{weights} has no water input (its inputs: {', '.join(inputs)}); use a model trained with water, "
+        "or no sea level"
+    ]
 
 
 def model_render_problems(

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from test_pairs import _region
+from tests.data.test_pairs import _region
 
 from areograph.artefacts.packed import COLOUR_PATCHES, TERRAIN_PAIRS, read_packed, read_split
 from areograph.data.augment import ItemKey, item_rng, paired_augment

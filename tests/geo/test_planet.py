@@ -24,7 +24,7 @@ from areograph.render.mosaic import render_mars
 from areograph.render.planet import assemble_planet, outline, region_footprint
 from areograph.terraform import fetch_region_raster, tile_region_inputs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "weights" / "terrain_pix2pix" / "model.pt"
 TILES = {"size_px": 64, "gsd_m": 200, "max_nodata_fraction": 0.02, "box_margin_m": 2000}
 

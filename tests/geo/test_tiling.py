@@ -19,7 +19,7 @@ from areograph.geo.crs import geographic_crs
 from areograph.geo.grid import RegionGrid, region_grid, unwrap_lon
 from areograph.geo.tiling import cut_tiles, reproject_to_grid, tile_region
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 SRTM = SAMPLE / "earth" / "srtm_sierra_nevada_west_90m.tif"
 Field = Callable[[np.ndarray, np.ndarray], np.ndarray]
 

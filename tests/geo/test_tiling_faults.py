@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import rasterio
 from rasterio.transform import Affine
-from test_geo_tiling import _holey_source
 
 from areograph.artefacts.types import GeoError
 from areograph.geo.grid import region_grid
 from areograph.geo.tiling import reproject_to_grid, tile_region
+from tests.geo.test_tiling import _holey_source
 
 
 def test_tiles_lost_to_missing_coverage_warn_with_the_count_or_fail_above_the_limit(

@@ -11,7 +11,7 @@ import yaml
 from areograph.config import ConfigError, validate_config
 from areograph.sources.eox import attribution
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "live-sources.md").read_text()
 EXAMPLES = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", DOC, flags=re.S)]
 

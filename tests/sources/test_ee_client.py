@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import rasterio
 from localserver import LocalServer
-from test_source_earthengine import BOX, ee_chunk
 
 from areograph.sources.ee_client import ENV_KEY
+from tests.sources.test_earthengine import BOX, ee_chunk
 
 RUN = """
 import sys

@@ -19,7 +19,7 @@ from areograph.ship import ship_colouriser
 from areograph.sources import SourceError, get_source
 from areograph.sources.msl_surface import MANIFEST_HEADER
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "msl-surface"
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "msl-surface"
 pytestmark = [
     pytest.mark.skipif(not CORPUS.is_dir(), reason=f"{CORPUS} not present"),
     pytest.mark.usefixtures("one_torch_thread"),
@@ -124,7 +124,7 @@ def test_pack_uses_the_authors_split_and_classes_then_evaluates_per_group(
     global_model = train_colour("colouriser", packed, glob, {}, steps, tmp_path / "g", sampling=sampling)
     models = {"colouriser": model, "global": global_model}
     # the offline sample's colour frames as another scenery source (those it shares with training left out)
-    sample = {"sample": Path(__file__).parents[1] / "data" / "sample" / "rovers" / "colour"}
+    sample = {"sample": Path(__file__).parents[2] / "data" / "sample" / "rovers" / "colour"}
     metrics = evaluate_colour(kept, packed, models, None, 32, tmp_path / "m.json", tmp_path / "ex.png",
                               extra_sets=sample)  # fmt: skip
     saved = json.loads((tmp_path / "m.json").read_text())

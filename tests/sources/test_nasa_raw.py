@@ -16,8 +16,8 @@ from localserver import LocalServer, Request
 
 from areograph.sources import SourceError, adapter_options_schema, get_source
 
-FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "nasa_raw"
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "rovers" / "colour"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "sources" / "nasa_raw"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "rovers" / "colour"
 REAL_HOST = "https://mars.nasa.gov"
 
 

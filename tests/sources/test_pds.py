@@ -13,8 +13,8 @@ from areograph.images.pds3 import read_frame
 from areograph.sources import SourceError, get_source
 from areograph.sources.pds import evenly_spaced, parse_table_label, product_path
 
-FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "pds"
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "rovers" / "opportunity"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "sources" / "pds"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "rovers" / "opportunity"
 SOLS = {
     "1F483288473EFFCMUFP1214L0M1": 4000,
     "1F483644096EFFCMX8P1214L0M1": 4004,

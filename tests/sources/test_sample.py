@@ -62,7 +62,7 @@ def test_collections_come_with_manifest(tmp_path: Path, sample_dir: Path) -> Non
 
 def test_failed_collection_leaves_no_partial_folder(tmp_path: Path) -> None:
     root = tmp_path / "root"
-    shutil.copytree(Path(__file__).resolve().parents[1] / "data/sample/rovers", root / "rovers")
+    shutil.copytree(Path(__file__).resolve().parents[2] / "data/sample/rovers", root / "rovers")
     for f in (root / "rovers/opportunity").glob("*.IMG"):
         f.unlink()
     with pytest.raises(SourceError, match="no sample files"):

@@ -2,7 +2,7 @@
 
 ``AREOGRAPH_NPROC=2`` stands in for a rule given two GPUs (``resources: gpu=2``) on a machine without
 any; the trainer then runs DistributedDataParallel with Gloo. The functions below the fixtures are
-called *inside* the torchrun workers (they import this module from tests/, put on PYTHONPATH).
+called *inside* the torchrun workers (they import this module by its name, its root put on PYTHONPATH).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from areograph.training.checkpoint import load_file
 from areograph.training.launch import NPROC_ENV, function_ref, inside_torchrun, launch, processes_for
 from areograph.training.trainer import TrainConfig, train
 
-TESTS = Path(__file__).resolve().parent
+# The folder this module imports from under its own name (tests.training.test_launch: the repository).
+TESTS = Path(__file__).resolve().parents[__name__.count(".")]
 TILE_PX = 16
 ELEVATION_RANGE = [0.0, 4500.0]
 MODELS = {
@@ -58,7 +59,7 @@ def packed(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def two_processes(monkeypatch: pytest.MonkeyPatch) -> int:
-    """Two CPU processes for a one-GPU rule; this folder on the workers' PYTHONPATH."""
+    """Two CPU processes for a one-GPU rule; this module importable on the workers' PYTHONPATH."""
     monkeypatch.setenv(NPROC_ENV, "2")
     monkeypatch.setenv(
         "PYTHONPATH", os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))

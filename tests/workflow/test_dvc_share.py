@@ -23,7 +23,7 @@ from tiny import tiny_config
 
 from areograph.rebaseline import STALE_MTIME, backdate, stage_outputs, stale_stages
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DVC = BIN / "dvc"
 SNAKEMAKE = BIN / "snakemake"
 VENV = BIN.parent

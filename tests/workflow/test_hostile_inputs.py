@@ -29,7 +29,7 @@ from areograph.config import ConfigError, load_config, validate_config
 from areograph.images.grey import probe_grey, read_grey
 from areograph.images.pds3 import stretch_12bit
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EDRS = sorted((ROOT / "data/sample/rovers/opportunity").glob("*.IMG"))
 ENTRY_POINT = Path(sys.executable).parent / "areograph"
 GALE = ["--lon", "137.8", "--lat", "-5.4"]

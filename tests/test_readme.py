@@ -1,4 +1,5 @@
-"""Every local link and picture in README.md and docs/*.md resolves (web links are not fetched)."""
+"""Every local link and picture in README.md and docs/*.md resolves (web links are not fetched), and every
+test they name exists."""
 
 from __future__ import annotations
 
@@ -49,3 +50,28 @@ def test_readme_pictures_are_small_and_exist() -> None:
     assert "docs/img/viewer_gale.jpg" in pictures
     for pic in pictures:
         assert (ROOT / pic).stat().st_size < 600_000, pic
+
+
+TEST_REF = re.compile(r"\btests/([\w/]+\.py)(?:::(\w+))?")
+
+
+def missing_test_references(text: str, tests: Path) -> list[str]:
+    """``tests/<path>.py`` and ``tests/<path>.py::<test>`` named in a page that no longer exist."""
+    missing = []
+    for path, name in TEST_REF.findall(text):
+        file = tests / path
+        if not file.is_file() or (name and not re.search(rf"^\s*def {name}\b", file.read_text(), re.M)):
+            missing.append(f"tests/{path}" + (f"::{name}" if name else ""))
+    return missing
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_test_a_page_names_exists(page: Path) -> None:
+    """docs/reliability.md proves each promise by a named test: a moved or renamed test must be followed."""
+    assert missing_test_references(page.read_text(), ROOT / "tests") == [], page.name
+
+
+def test_the_test_reference_check_can_fail() -> None:
+    real = "tests/test_readme.py::test_the_parser_sees_links_and_pictures"
+    text = f"`{real}` `tests/test_readme.py::nope`; tests/x.py"
+    assert missing_test_references(text, ROOT / "tests") == ["tests/test_readme.py::nope", "tests/x.py"]

@@ -1,7 +1,7 @@
 """The run report and every map viewer of the tiny end-to-end run, in headless Chromium.
 
 Each page must load without a console error or a failed request, over HTTP and (viewers) from file://,
-and its screenshot must not be blank. tests/test_viewer.py shows these checks fail when they should.
+and its screenshot must not be blank. tests/render/test_viewer.py shows these checks fail when they should.
 """
 
 from __future__ import annotations

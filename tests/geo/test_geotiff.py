@@ -12,7 +12,7 @@ from rio_cogeo.cogeo import cog_validate
 
 from areograph.geo.crs import local_aeqd_crs
 from areograph.geo.footprint import footprint_path, raster_footprint, write_footprint
-from areograph.geo.geotiff import write_cog, write_geotiff
+from areograph.geo.geotiff import geotiff_to_cog, write_cog, write_geotiff
 from areograph.geo.grid import region_grid
 
 
@@ -38,6 +38,19 @@ def test_write_cog_is_valid_keeps_data_mask_tags_and_has_overviews(tmp_path: Pat
         assert src.overviews(1) == [2, 4] and src.block_shapes[0] == (256, 256)
         assert "Mars" in src.crs.to_wkt()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tif"]  # no temporaries left
+
+
+def test_geotiff_to_cog_adds_overviews_until_one_block_holds_the_image(tmp_path: Path) -> None:
+    """The planet's on-disk path: a 600 px tiled GeoTIFF becomes a COG with 300 and 150 px overviews."""
+    rgb, profile, valid = _mars_region()
+    tiled = profile | {"photometric": "RGB", "tiled": True, "blockxsize": 128, "blockysize": 128}
+    staged = write_geotiff(tmp_path / "staged.tif", rgb, tiled, valid)
+    out = geotiff_to_cog(staged, tmp_path / "cog.tif")
+    ok, errors, warnings = cog_validate(str(out), strict=True)
+    assert ok, (errors, warnings)
+    with rasterio.open(out) as src:
+        assert src.overviews(1) == [2, 4] and src.block_shapes[0] == (256, 256)
+        assert np.array_equal(src.read(), rgb) and np.array_equal(src.read_masks(1) > 0, valid)
 
 
 def test_plain_geotiff_is_not_a_cog(tmp_path: Path) -> None:

@@ -29,7 +29,19 @@ def test_label_parses_blocks_multiline_values_and_radix(first_edr: Path) -> None
     assert label["PRODUCER_INSTITUTION_NAME"] == "MULTIMISSION IMAGE PROCESSING SUBSYSTEM, JET PROPULSION LAB"
     assert label["IMAGE"]["LINES"] == 1024 and label["IMAGE"]["SAMPLE_TYPE"] == "MSB_INTEGER"
     assert label["IMAGE"]["SAMPLE_BIT_MASK"] == 0x0FFF
-    assert label["PMA_ARTICULATION_STATE"]["ARTICULATION_DEVICE_ANGLE"][:2] == [-0.00469613, -0.412906]
+    angles = label["PMA_ARTICULATION_STATE"]["ARTICULATION_DEVICE_ANGLE"]
+    assert [(a.value, a.units) for a in angles[:2]] == [(-0.00469613, "rad"), (-0.412906, "rad")]
+    # a value that starts on the line after its '=' (pvl reads it; the hand-written parser did not)
+    assert label["SPICE_FILE_NAME"].endswith("/chronos.mer")
+    assert label["TELEMETRY_PROVIDER_ID"] == "SSW MER_DP"
+    assert label["LOCAL_TRUE_SOLAR_TIME"] == "12:25:27"  # dates stay text, as captions print them
+
+
+def test_malformed_label_syntax_names_the_file_and_the_line(first_edr: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "quote.IMG"
+    broken.write_bytes(first_edr.read_bytes().replace(b'"MULTIMISSION', b'MULTI"MISSION', 1))
+    with pytest.raises(Pds3Error, match=r"quote\.IMG: PDS3 label cannot be parsed: .*line 35 column"):
+        read_edr(broken)
 
 
 def test_sample_frames_facts_and_clock_order(edr_dir: Path) -> None:

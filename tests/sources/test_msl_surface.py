@@ -82,9 +82,16 @@ def subset(fetched: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_quality_filter_report_says_what_it_dropped(subset: Path, tmp_path: Path) -> None:
-    kept = filter_colour_frames(subset, tmp_path / "kept", tmp_path / "report.csv", {})
-    report = {r["file"]: r for r in _rows(tmp_path / "report.csv")}
+@pytest.fixture(scope="module")
+def filtered(subset: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """The subset through the quality filter once: its folder (kept frames, report.csv beside) and list."""
+    root = tmp_path_factory.mktemp("filtered")
+    return root, filter_colour_frames(subset, root / "kept", root / "report.csv", {})
+
+
+def test_quality_filter_report_says_what_it_dropped(subset: Path, filtered: tuple[Path, list[Path]]) -> None:
+    root, kept = filtered
+    report = {r["file"]: r for r in _rows(root / "report.csv")}
     assert len(report) == len(list(subset.glob("*.JPG")))
     assert all(report[f]["reason"].startswith("greyscale") for f in GREYSCALE)
     assert all(report[f]["reason"].startswith("blurred") for f in BLURRED)
@@ -92,16 +99,15 @@ def test_quality_filter_report_says_what_it_dropped(subset: Path, tmp_path: Path
     dropped = {f for f, r in report.items() if r["kept"] == "0"}
     assert GREYSCALE | BLURRED | {DUPLICATE[1]} <= dropped
     assert len(kept) == len(report) - len(dropped)
-    kept_rows = _rows(tmp_path / "kept" / "MANIFEST.csv")  # the labels travel with the kept frames
+    kept_rows = _rows(root / "kept" / "MANIFEST.csv")  # the labels travel with the kept frames
     assert {r["file"] for r in kept_rows} == {p.name for p in kept}
     assert all(r["split"] in ("train", "val") and r["class_name"] for r in kept_rows)
 
 
 def test_pack_uses_the_authors_split_and_classes_then_evaluates_per_group(
-    subset: Path, tmp_path: Path
+    filtered: tuple[Path, list[Path]], tmp_path: Path
 ) -> None:
-    kept = tmp_path / "kept"
-    filter_colour_frames(subset, kept, tmp_path / "report.csv", {})
+    kept = filtered[0] / "kept"
     packed = tmp_path / "p.npz"
     pack_colour_patches(
         kept, packed, {"patch_px": 64, "stride_px": 64, "max_side_px": 128, "split": "manifest"}

@@ -259,6 +259,7 @@ def _make_pull(workdir: Path) -> str:
     return proc.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("env")
 def test_pull_in_a_fresh_clone_rebuilds_nothing_and_a_training_change_reruns_only_what_follows(
     s3: S3Server, tiny_workflow: Path, tmp_path: Path
@@ -325,6 +326,7 @@ def test_pull_in_a_fresh_clone_rebuilds_nothing_and_a_training_change_reruns_onl
     assert _scheduled(late) == set()
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("env")
 def test_dvc_repro_reruns_a_changed_stage_through_snakemake(tiny_workflow: Path, tmp_path: Path) -> None:
     """The stage commands work: a params change reruns that stage's rules and both tools agree after."""

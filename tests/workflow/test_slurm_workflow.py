@@ -25,6 +25,8 @@ from infra import (
 )
 from tiny import ROOT, snakemake, write_tiny_config
 
+pytestmark = pytest.mark.slow  # the whole tiny workflow, once more, through sbatch
+
 TRAINING_RULES = ("train_terrain", "train_colouriser", "train_colour_baseline")
 LOCAL_RULES = ("fetch_raster", "fetch_collection", "all", "train")  # the Snakefile's localrules
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from areograph.models.init import build_model
+from areograph.models.registry import build_model
 from areograph.models.specs import generator_specs
 
 PIX2PIX = {"ngf": 4, "ndf": 4, "depth": None, "d_layers": 3, "dropout": 0.5}

@@ -39,7 +39,8 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from areograph.artefacts.model_dir import checkpoint_file, losses_files, model_file
-from areograph.models.init import build_model, init_weights
+from areograph.models.init import init_weights
+from areograph.models.registry import build_model
 from areograph.training.checkpoint import (
     build_from_entry,
     capture_rng_state,

@@ -65,7 +65,9 @@ def train_colour(
 ) -> Path:
     """Train the colouriser or the seed baseline (MSE) with the shared trainer.
 
-    The colouriser's ``loss``: ``l1`` (regression; with ``adversarial: true`` pix2pix, cGAN + L1) or
+    ``kind`` is the role ("colouriser" or "baseline", stored in the model file); the colouriser's
+    ``loss``, ``adversarial`` and ``global_view`` keys select a colour kind (training/kinds.py
+    ``colour_kind``). ``loss``: ``l1`` (regression; with ``adversarial: true`` pix2pix, cGAN + L1) or
     ``classification`` (ab bins estimated from the packed training histogram, class rebalancing
     ``rebalance_lambda``, annealed-mean decoding at ``temperature``; models/ab_bins.py) or
     ``l1_colourfulness`` (L1 + colourfulness matching, training/trainer.py). ``global_view: true``

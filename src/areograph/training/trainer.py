@@ -230,30 +230,31 @@ def classification_step(
     return {"loss": loss.detach().float()}
 
 
+Autocast = Callable[[], contextlib.AbstractContextManager[Any]]
+Losses = dict[str, torch.Tensor]
+
+
 @dataclass(frozen=True)
 class Update:
     """One training update rule: what a step does, the loss terms it logs, whether a discriminator joins."""
 
-    step: Callable[[_Run, torch.Tensor, torch.Tensor, Callable[[], Any]], dict[str, torch.Tensor]]
+    step: Callable[[_Run, torch.Tensor, torch.Tensor, Autocast], Losses]
     terms: tuple[str, ...]
     adversarial: bool
 
 
-def _pix2pix_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Callable[[], Any]
-                    ) -> dict[str, torch.Tensor]:  # fmt: skip
+def _pix2pix_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Autocast) -> Losses:
     g, d = run.wrapped["generator"], run.wrapped["discriminator"]
     opt_g, opt_d = run.opts["generator"], run.opts["discriminator"]
     return pix2pix_step(g, d, opt_g, opt_d, cond, target, run.cfg.lambda_l1, autocast)
 
 
-def _regression_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Callable[[], Any]
-                       ) -> dict[str, torch.Tensor]:  # fmt: skip
+def _regression_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Autocast) -> Losses:
     loss_fn = REGRESSION_LOSSES[run.cfg.regression_loss]
     return regression_step(run.wrapped["generator"], run.opts["generator"], cond, target, loss_fn, autocast)
 
 
-def _classification_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Callable[[], Any]
-                           ) -> dict[str, torch.Tensor]:  # fmt: skip
+def _classification_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Autocast) -> Losses:
     return classification_step(run.wrapped["generator"], run.opts["generator"], cond, target, autocast)
 
 

@@ -98,7 +98,8 @@ def _water_model(path: Path) -> Path:
     import torch
 
     from areograph.artefacts.model_dir import ModelMeta
-    from areograph.models.init import build_model, init_weights
+    from areograph.models.init import init_weights
+    from areograph.models.registry import build_model
     from areograph.training.checkpoint import save_model
 
     torch.manual_seed(0)

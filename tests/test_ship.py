@@ -14,7 +14,8 @@ from areograph.artefacts.layout import benchmark_file, eval_dir, log_file, model
 from areograph.artefacts.model_dir import model_file
 from areograph.artefacts.shipped import shipped_files
 from areograph.config import load_config
-from areograph.models.init import build_model, init_weights
+from areograph.models.init import init_weights
+from areograph.models.registry import build_model
 from areograph.ship import export_fp16, export_terrain
 from areograph.training.checkpoint import load_generator, load_model_meta, model_scaling, save_model
 

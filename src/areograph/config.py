@@ -18,6 +18,9 @@ from typing import Any
 import jsonschema
 import yaml
 
+from areograph.artefacts.model_dir import TERRAIN_TASK
+from areograph.training.kinds import kinds_for
+
 SCHEMA_FILE = "config.schema.yaml"
 
 
@@ -122,6 +125,9 @@ def _cross_checks(config: Mapping[str, Any]) -> list[str]:
                 "Mars regions (Earth's water comes from sources.earth_water)"
             )
     for name, spec in config["terrain_models"].items():
+        if spec["kind"] not in kinds_for(TERRAIN_TASK):
+            problems.append(f"terrain_models.{name}.kind: value {spec['kind']!r} is not one of "
+                            f"{kinds_for(TERRAIN_TASK)}")  # fmt: skip
         cond = spec.get("conditioning", ["elevation"])
         try:
             check_conditioning(cond)

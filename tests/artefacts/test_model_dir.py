@@ -15,7 +15,8 @@ from areograph.artefacts.types import ModelMismatchError
 from areograph.geo.grid import region_grid
 from areograph.geo.tiling import reproject_to_grid
 from areograph.images.lab import COLOUR_SPACE
-from areograph.models.init import build_model, init_weights
+from areograph.models.init import init_weights
+from areograph.models.registry import build_model
 from areograph.render.frames import load_colouriser
 from areograph.render.mosaic import render_mars
 from areograph.training.checkpoint import load_model_meta, save_model

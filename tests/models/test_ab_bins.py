@@ -12,7 +12,8 @@ import torch
 from areograph.data.colour import AB_EDGES, AB_GRID, class_sampling_weights
 from areograph.metrics import colourfulness, colourfulness_ratio
 from areograph.models.ab_bins import ABBinUNet, annealed_mean, bins_from_histogram, soft_encode
-from areograph.models.init import build_model, init_weights
+from areograph.models.init import init_weights
+from areograph.models.registry import build_model
 from areograph.ship import half_state
 from areograph.training.checkpoint import build_from_entry, cpu_state_dict
 from areograph.training.schedule import WeightedStepSampler

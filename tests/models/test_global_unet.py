@@ -15,7 +15,8 @@ from areograph.colour_eval import extra_frames, summary_table
 from areograph.data.augment import ItemKey
 from areograph.data.colour import THUMB_PX, ColourPatchDataset, frame_thumbnail, pack_patches
 from areograph.images.quality import QualityThresholds
-from areograph.models.init import build_model, init_weights
+from areograph.models.init import init_weights
+from areograph.models.registry import build_model
 from areograph.render.frames import colourise_l
 from areograph.training.trainer import chroma_colourfulness, l1_colourfulness_loss
 

@@ -9,8 +9,9 @@ import torch
 from torch import nn
 
 from areograph.models.baseline import Baseline
-from areograph.models.init import MODELS, build_model, init_weights
+from areograph.models.init import init_weights
 from areograph.models.patchgan import PatchGAN
+from areograph.models.registry import MODELS, build_model
 from areograph.models.unet import SkipBlock, UNetGenerator, depth_for_tile
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

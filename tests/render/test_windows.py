@@ -126,7 +126,8 @@ def test_generator_predictor_matches_a_plain_forward() -> None:
     """channels_last + inference mode are a speed-up only: the same numbers as the plain eval forward."""
     import torch
 
-    from areograph.models.init import build_model, init_weights
+    from areograph.models.init import init_weights
+    from areograph.models.registry import build_model
     from areograph.render.mosaic import generator_predictor
 
     torch.manual_seed(0)

@@ -22,7 +22,7 @@ from torch import nn
 from areograph.artefacts.model_dir import ModelMeta
 from areograph.artefacts.types import ModelMismatchError
 from areograph.atomic import atomic_path
-from areograph.models.init import build_model
+from areograph.models.registry import build_model
 
 CHECKPOINT_FORMAT = "areograph.checkpoint/1"
 MODEL_FORMAT = "areograph.model/1"

@@ -39,7 +39,8 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from areograph.artefacts.model_dir import checkpoint_file, losses_files, model_file
-from areograph.models.init import build_model, init_weights
+from areograph.models.init import init_weights
+from areograph.models.registry import build_model
 from areograph.training.checkpoint import (
     build_from_entry,
     capture_rng_state,
@@ -56,7 +57,6 @@ from areograph.training.schedule import StepSampler, WeightedStepSampler, make_s
 
 log = logging.getLogger(__name__)
 
-MODES = ("pix2pix", "regression", "classification")
 # Weight of the colourfulness-matching term beside L1 (same scaled units: L1 of ab vs chroma spread).
 COLOURFULNESS_WEIGHT = 1.0
 
@@ -230,6 +230,46 @@ def classification_step(
     return {"loss": loss.detach().float()}
 
 
+Autocast = Callable[[], contextlib.AbstractContextManager[Any]]
+Losses = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Update:
+    """One training update rule: what a step does, the loss terms it logs, whether a discriminator joins."""
+
+    step: Callable[[_Run, torch.Tensor, torch.Tensor, Autocast], Losses]
+    terms: tuple[str, ...]
+    adversarial: bool
+
+
+def _pix2pix_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Autocast) -> Losses:
+    g, d = run.wrapped["generator"], run.wrapped["discriminator"]
+    opt_g, opt_d = run.opts["generator"], run.opts["discriminator"]
+    return pix2pix_step(g, d, opt_g, opt_d, cond, target, run.cfg.lambda_l1, autocast)
+
+
+def _regression_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Autocast) -> Losses:
+    loss_fn = REGRESSION_LOSSES[run.cfg.regression_loss]
+    return regression_step(run.wrapped["generator"], run.opts["generator"], cond, target, loss_fn, autocast)
+
+
+def _classification_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Autocast) -> Losses:
+    return classification_step(run.wrapped["generator"], run.opts["generator"], cond, target, autocast)
+
+
+# The update rules by TrainConfig.mode, which a model kind chooses (training/kinds.py). The names are
+# stored in every checkpoint and model file's train_config, so they never change: "pix2pix" is the
+# adversarial update (cGAN + lambda * L1), "regression" fits ``regression_loss``, "classification" the
+# generator's own loss.
+UPDATES: dict[str, Update] = {
+    "pix2pix": Update(_pix2pix_update, PIX2PIX_TERMS, adversarial=True),
+    "regression": Update(_regression_update, REGRESSION_TERMS, adversarial=False),
+    "classification": Update(_classification_update, REGRESSION_TERMS, adversarial=False),
+}
+MODES = tuple(UPDATES)
+
+
 def _seed_all(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -256,7 +296,8 @@ class _Run:
         self.specs, self.cfg, self.device = specs, cfg, device
         self.precision: Precision = resolve_precision(cfg.precision, device, cfg.channels_last)
         self.nets = {r: init_weights(build_model(s["name"], **s.get("kwargs", {}))) for r, s in specs.items()}
-        self.terms = PIX2PIX_TERMS if cfg.mode == "pix2pix" else REGRESSION_TERMS
+        self.update = UPDATES[cfg.mode]
+        self.terms = self.update.terms
 
     def setup(self, world: int) -> None:
         """Move to the device, build optimisers + schedulers and the (DDP-wrapped when world > 1) views."""
@@ -295,15 +336,7 @@ class _Run:
         target = batch["target"].to(self.device, non_blocking=True, memory_format=fmt)
         lr = self.opts["generator"].param_groups[0]["lr"]
         autocast = functools.partial(self.precision.autocast, self.device)
-        g, opt_g = self.wrapped["generator"], self.opts["generator"]
-        if self.cfg.mode == "pix2pix":
-            d, opt_d = self.wrapped["discriminator"], self.opts["discriminator"]
-            losses = pix2pix_step(g, d, opt_g, opt_d, cond, target, self.cfg.lambda_l1, autocast)
-        elif self.cfg.mode == "classification":
-            losses = classification_step(g, opt_g, cond, target, autocast)
-        else:
-            loss_fn = REGRESSION_LOSSES[self.cfg.regression_loss]
-            losses = regression_step(g, opt_g, cond, target, loss_fn, autocast)
+        losses = self.update.step(self, cond, target, autocast)
         for sched in self.scheds.values():
             sched.step()
         return torch.stack([torch.tensor(lr, device=self.device), *(losses[t] for t in self.terms)])
@@ -339,12 +372,12 @@ def train(
 ) -> Path:
     """Train (or resume training) a generator and return the path of the final ``out_dir/model.pt``.
 
-    ``*_spec`` is ``{"name": registry name, "kwargs": {...}}``; ``mode="pix2pix"`` needs a discriminator
-    spec whose input channels equal cond + target channels, ``mode="regression"`` takes none.
+    ``*_spec`` is ``{"name": registry name, "kwargs": {...}}``; an adversarial mode (``UPDATES``) needs a
+    discriminator spec whose input channels equal cond + target channels, the others take none.
     ``extra_meta`` (plain values only) is stored in the checkpoint and model file.
     """
-    if (cfg.mode == "pix2pix") != (discriminator_spec is not None):
-        need = "needs" if cfg.mode == "pix2pix" else "takes no"
+    if UPDATES[cfg.mode].adversarial != (discriminator_spec is not None):
+        need = "needs" if UPDATES[cfg.mode].adversarial else "takes no"
         raise ValueError(f"mode {cfg.mode!r} {need} discriminator_spec")
     try:  # checkpoints load with weights_only=True, which accepts plain values only
         json.dumps(extra_meta or {})

@@ -26,7 +26,7 @@ from areograph.training.trainer import UPDATES, TrainConfig
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SIZES = {"ngf": 4, "ndf": 4, "depth": None, "d_layers": 3, "dropout": 0.5}
 PX = 32
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from areograph.colour_eval import extra_frames, summary_table
+from areograph.evaluation.colour import extra_frames, summary_table
 from areograph.data.augment import ItemKey
 from areograph.data.colour import THUMB_PX, ColourPatchDataset, frame_thumbnail, pack_patches
 from areograph.images.quality import QualityThresholds

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from areograph.colour_eval import evaluate_colour
+from areograph.evaluation.colour import evaluate_colour
 from areograph.colourise import filter_colour_frames, pack_colour_patches, train_colour
 from areograph.data.colour import ColourPatchDataset
 from areograph.images.quality import drop_counts

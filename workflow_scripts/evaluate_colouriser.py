@@ -1,8 +1,8 @@
-"""Snakemake adapter: held-out colour metrics and examples (areograph.colour_eval.evaluate_colour)."""
+"""Snakemake adapter: held-out colour metrics and examples (areograph.evaluation.colour.evaluate_colour)."""
 
 import torch
 
-from areograph.colour_eval import evaluate_colour
+from areograph.evaluation.colour import evaluate_colour
 from areograph.config import window_override
 from areograph.logs import log_to
 

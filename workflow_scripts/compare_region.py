@@ -4,8 +4,8 @@ import torch
 
 from areograph.artefacts.tileset import region_raster
 from areograph.config import window_override
-from areograph.logs import log_to
 from areograph.evaluation.terrain import region_side_by_side
+from areograph.logs import log_to
 
 with log_to(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)

@@ -2,8 +2,8 @@
 
 import torch
 
-from areograph.evaluation.colour import evaluate_colour
 from areograph.config import window_override
+from areograph.evaluation.colour import evaluate_colour
 from areograph.logs import log_to
 
 with log_to(snakemake.log[0]):

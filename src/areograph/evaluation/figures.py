@@ -112,14 +112,13 @@ def example_grid(
     return save_figure(fig, out_png)
 
 
-def metrics_plot(
+def metrics_figure(
     table: Sequence[Metric],
     values: Mapping[str, Mapping[str, Mapping[str, float]]],
     methods: Sequence[str],
     title: str,
-    out_png: str | Path,
     cols: int = 4,
-) -> Path:
+) -> Any:
     """One panel per metric of ``table`` (up to ``cols`` a row), bars per method, grouped by region.
 
     ``values`` is {region: {method: {metric: value}}}; panels beyond the table's length are blanked.
@@ -142,4 +141,15 @@ def metrics_plot(
     axes[0][0].legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    return save_figure(fig, out_png)
+    return fig
+
+
+def metrics_plot(
+    table: Sequence[Metric],
+    values: Mapping[str, Mapping[str, Mapping[str, float]]],
+    methods: Sequence[str],
+    title: str,
+    out_png: str | Path,
+) -> Path:
+    """Write :func:`metrics_figure` to ``out_png`` (atomically); the terrain evaluation's ``metrics.png``."""
+    return save_figure(metrics_figure(table, values, methods, title), out_png)

@@ -41,7 +41,9 @@ class Metric:
     """One published figure: ``name`` (its JSON key), how it is computed and how to read it.
 
     ``log_scale`` draws its plot panel on a log axis (figures spanning decades); ``median`` also
-    publishes ``<name>_median`` in per-frame summaries; ``fmt`` is how tables and cards print it.
+    publishes ``<name>_median`` in per-frame summaries; ``fmt`` is how tables and cards print it;
+    ``best_at`` names the ideal value of a figure that is best neither low nor high (a ratio to the
+    truth: 1), which the tables then state instead of a direction.
     """
 
     name: str
@@ -53,10 +55,13 @@ class Metric:
     median: bool = False
     fmt: str = ".4g"
     reference: Callable[..., Any] | None = None
+    best_at: float | None = None
 
     @property
     def direction(self) -> str:
         """Which way is better, as the plot and the tables say it."""
+        if self.best_at is not None:
+            return f"best at {self.best_at:g}"
         return "lower is better" if self.lower_is_better else "higher is better"
 
 
@@ -154,13 +159,6 @@ WHOLE_REGION_METRICS: tuple[Metric, ...] = (
         log_scale=True,
     ),
     Metric(
-        "water_iou",
-        lambda picture, region: water_agreement(picture, region.water, region.valid)["iou"],
-        False,
-        "IoU",
-        "water-looking pixels against the water mask (NaN without water)",
-    ),
-    Metric(
         "realism",
         lambda picture, region: _realism(
             realism_accuracy, region.real, picture, region.valid, seed=region.seed
@@ -169,6 +167,13 @@ WHOLE_REGION_METRICS: tuple[Metric, ...] = (
         "accuracy",
         "a small CNN telling the picture's patches from the real ones (0.5 = indistinguishable)",
         reference=lambda real, region: _realism(real_vs_real_accuracy, real, region.valid, seed=region.seed),
+    ),
+    Metric(
+        "water_iou",
+        lambda picture, region: water_agreement(picture, region.water, region.valid)["iou"],
+        False,
+        "IoU",
+        "water-looking pixels against the water mask (NaN without water)",
     ),
 )
 
@@ -188,9 +193,10 @@ COLOUR_METRICS: tuple[Metric, ...] = (
         colourfulness_ratio,
         False,
         "ratio",
-        "Hasler-Suesstrunk colourfulness over the truth's (1 = as colourful)",
+        "Hasler-Suesstrunk colourfulness over the truth's (< 1 washed out, > 1 too colourful)",
         median=True,
         fmt=".2f",
+        best_at=1.0,
     ),
     Metric("psnr", psnr, False, "dB", "peak signal-to-noise ratio of the RGB result", fmt=".2f"),
     Metric("ssim", ssim, False, "0-1", "structural similarity of the RGB result", fmt=".3f"),

@@ -34,7 +34,7 @@ def training_fields(
     """
     record = training_run_of(dict(payload))
     if record is not None:
-        wall = f"{record.wall_s / 60:.1f} min"
+        wall = f"{record.wall_s:.0f} s" if record.wall_s < 60 else f"{record.wall_s / 60:.1f} min"
         if record.start_step:
             wall += f" (steps {record.start_step}-{record.steps}, resumed from a checkpoint)"
         return {"device": record.device, "precision": record.precision, "wall_time": wall}

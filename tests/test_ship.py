@@ -11,7 +11,7 @@ import yaml
 
 from areograph.artefacts.evaluation import eval_files
 from areograph.artefacts.layout import benchmark_file, eval_dir, log_file, model_dir
-from areograph.artefacts.model_dir import model_file
+from areograph.artefacts.model_dir import TrainingRun, model_file
 from areograph.artefacts.shipped import shipped_files
 from areograph.config import load_config
 from areograph.models.init import init_weights
@@ -79,8 +79,26 @@ def test_export_terrain_finds_the_run_where_the_rules_put_it(tmp_path: Path) -> 
     shipped = shipped_files(tmp_path / "ship")
     assert json.loads(shipped["metrics"].read_text()) == metrics
     card = shipped["card"].read_text()
+<<<<<<< HEAD:tests/test_ship.py
     assert "cuda:0, 2.0 min" in card and "| italy | **pix2pix** |" in card
     x = torch.randn(1, 1, 64, 64)
     with torch.no_grad():  # the shipped file is this run's generator, in fp16
         trained = load_generator(model_file(model_dir(results, "terrain_pix2pix")))(x)
         assert (load_generator(shipped["model"])(x) - trained).abs().max() < 1e-2
+=======
+    # a model file from before the training record: the log's device and the benchmark's time, said so
+    assert "| device, precision | cuda:0, not recorded |" in card
+    assert "| wall time | 2.0 min (the training job's last run; the model file records none) |" in card
+    assert "| italy | **pix2pix** | 0.5 | 0.5 | 0.5 | 0.5 | 0.5 | 0.5 | - |" in card  # no lattice figure
+    x = torch.randn(1, 1, 64, 64)
+    with torch.no_grad():  # the shipped file is this run's generator, in fp16
+        trained = load_generator(model_file(model_dir(results, "terrain_pix2pix")))(x)
+        assert (load_generator(shipped["model"])(x) - trained).abs().max() < 1e-2
+    # a model file that records how it trained: the card reads it, not the log or the benchmark
+    run = TrainingRun("cuda:1", "bf16", 600.0, 5, start_step=2)
+    save_model(model_file(model_dir(results, "terrain_pix2pix")), SPEC, net, 5, {"tile_px": 64}, {}, run)
+    export_terrain(config_file, tmp_path / "ship2")
+    text = shipped_files(tmp_path / "ship2")["card"].read_text()
+    assert "| device, precision | cuda:1, bf16 |" in text
+    assert "| wall time | 10.0 min (steps 2-5, resumed from a checkpoint) |" in text
+>>>>>>> i23-eval:tests/test_export.py

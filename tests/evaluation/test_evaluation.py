@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from areograph.evaluation import ExampleRow, example_figure, example_grid, pyplot
+from areograph.evaluation.figures import ExampleRow, example_figure, example_grid, pyplot
 
 COLUMNS = ["elevation", "real", "pix2pix", "lookup"]
 
@@ -61,7 +61,7 @@ def test_no_examples_or_a_missing_panel_is_a_clear_error(tmp_path: Path) -> None
 
 
 def test_terrain_examples_show_each_tile_once() -> None:
-    from areograph.terrain_eval import example_indices
+    from areograph.evaluation.terrain import example_indices
 
     assert example_indices(2, 4) == [0, 1]  # linspace would repeat both tiles
     assert example_indices(10, 4) == [0, 3, 6, 9]

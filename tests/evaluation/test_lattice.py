@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from areograph.lattice import PERIODS, lattice_ratios, worst_lattice
+from areograph.evaluation.lattice import PERIODS, lattice_ratios, worst_lattice
 
 
 @pytest.fixture(scope="module")

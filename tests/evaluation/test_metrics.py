@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from areograph.metrics import ElevationColourLookup, ciede2000, l1, psnr, ssim, unit_rgb
+from areograph.evaluation.baselines import ElevationColourLookup
+from areograph.evaluation.image_metrics import ciede2000, l1, psnr, ssim, unit_rgb
 
 
 def _image(seed: int = 0, size: int = 24) -> np.ndarray:

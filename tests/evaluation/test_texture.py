@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from areograph.texture import block_l1, laplacian_pyramid, palette_swd, texture_swd
+from areograph.evaluation.texture import block_l1, laplacian_pyramid, palette_swd, texture_swd
 
 
 @pytest.fixture(scope="module")

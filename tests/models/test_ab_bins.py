@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from areograph.data.colour import AB_EDGES, AB_GRID, class_sampling_weights
-from areograph.metrics import colourfulness, colourfulness_ratio
+from areograph.evaluation.image_metrics import colourfulness, colourfulness_ratio
 from areograph.models.ab_bins import ABBinUNet, annealed_mean, bins_from_histogram, soft_encode
 from areograph.models.init import init_weights
 from areograph.models.registry import build_model

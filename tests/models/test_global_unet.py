@@ -11,9 +11,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from areograph.colour_eval import extra_frames, summary_table
 from areograph.data.augment import ItemKey
 from areograph.data.colour import THUMB_PX, ColourPatchDataset, frame_thumbnail, pack_patches
+from areograph.evaluation.colour import extra_frames, summary_table
 from areograph.images.quality import QualityThresholds
 from areograph.models.init import init_weights
 from areograph.models.registry import build_model

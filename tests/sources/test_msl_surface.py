@@ -11,13 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from areograph.colour_eval import evaluate_colour
 from areograph.colourise import filter_colour_frames, pack_colour_patches, train_colour
 from areograph.data.colour import ColourPatchDataset
+from areograph.evaluation.colour import evaluate_colour
 from areograph.images.quality import drop_counts
 from areograph.ship import ship_colouriser
 from areograph.sources import SourceError, get_source
 from areograph.sources.msl_surface import MANIFEST_HEADER
+from areograph.training.checkpoint import load_file, training_run_of
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "msl-surface"
 pytestmark = [
@@ -142,7 +143,9 @@ def test_pack_uses_the_authors_split_and_classes_then_evaluates_per_group(
                            {"adapter": "msl_surface"}, {"render": {"window_px": None, "overlap_px": None}},
                            tmp_path / "no.tsv", "global")  # fmt: skip
     text = (tmp_path / "s" / "MODEL_CARD.md").read_text()
-    assert card.is_file() and "| global / macro |" in text and "- hardware: CIEDE2000" in text
+    assert card.is_file() and "| macro | **global** |" in text and "- hardware: CIEDE2000" in text
+    run = training_run_of(load_file(global_model))  # the card's device line is the model file's record
+    assert f"- **Device**: cpu, precision {run.precision}; wall time {run.wall_s:.0f} s" in text
     n_val = sum(s == "val" for s in split)
     assert saved["n_heldout_frames"] == n_val + metrics["groups"]["sample"] == len(saved["frames"])
     assert metrics["groups"]["sample"] > 0

@@ -9,6 +9,7 @@ moments, RNG states) must equal an uninterrupted run's, and so must the model fi
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -21,12 +22,13 @@ import numpy as np
 import pytest
 import torch
 
+from areograph.artefacts.model_dir import TrainingRun
 from areograph.colourise import train_colour
 from areograph.data.augment import ItemKey
 from areograph.data.pairs import PairDataset
 from areograph.logs import log_to
 from areograph.terraform import train_terrain
-from areograph.training.checkpoint import load_file
+from areograph.training.checkpoint import load_file, training_run_of
 from areograph.training.launch import NPROC_ENV, launch
 from areograph.training.schedule import StepSampler
 
@@ -112,8 +114,23 @@ def _tensors(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
+def _model_bytes(path: Path) -> tuple[bytes, TrainingRun]:
+    """A model file's bytes without its ``training_run`` record (wall time differs run to run), and it."""
+    data = load_file(path)
+    record = training_run_of(data)
+    assert record is not None, f"{path} has no training_run record"
+    del data["training_run"]
+    buffer = io.BytesIO()
+    torch.save(data, buffer)
+    return buffer.getvalue(), record
+
+
 def _assert_same(a: Path, b: Path) -> None:
-    ta, tb = _tensors(load_file(a)), _tensors(load_file(b))
+    """Every value alike, but for the record of how the training ran (checked by the caller)."""
+    ta, tb = (
+        {k: v for k, v in _tensors(load_file(p)).items() if not k.startswith("/training_run/")}
+        for p in (a, b)
+    )
     assert ta.keys() == tb.keys()
     different = [
         k
@@ -155,7 +172,11 @@ def test_killed_training_resumes_to_the_uninterrupted_result(
 
     _assert_same(run / "model.pt", once / "model.pt")
     _assert_same(ckpt, once / "checkpoints" / "latest.pt")
-    assert (run / "model.pt").read_bytes() == (once / "model.pt").read_bytes()  # byte-reproducible
+    resumed, resumed_run = _model_bytes(run / "model.pt")
+    clean, clean_run = _model_bytes(once / "model.pt")
+    assert resumed == clean  # byte-reproducible, but for the record of how the training ran:
+    assert (resumed_run.start_step, clean_run.start_step, resumed_run.steps) == (2, 0, 6)
+    assert resumed_run.device == clean_run.device == "cpu" and resumed_run.wall_s > 0
     assert ckpt.read_bytes() == (once / "checkpoints" / "latest.pt").read_bytes()
     assert (run / "losses.csv").read_text() == (once / "losses.csv").read_text()
 

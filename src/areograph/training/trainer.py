@@ -24,6 +24,7 @@ import logging
 import os
 import random
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from areograph.artefacts.model_dir import checkpoint_file, losses_files, model_file
+from areograph.artefacts.model_dir import TrainingRun, checkpoint_file, losses_files, model_file
 from areograph.models.init import init_weights
 from areograph.models.registry import build_model
 from areograph.training.checkpoint import (
@@ -467,6 +468,7 @@ def _train(
             log.info("step %d of %d: %s", step, cfg.steps, ", ".join(f"{k} {v:.4g}" for k, v in last.items()))
 
     quiet = rank != 0 or not sys.stderr.isatty()
+    began = time.monotonic()  # the model file records this process's training time (TrainingRun)
     with tqdm(total=cfg.steps, initial=start, desc="train", disable=quiet, leave=False) as progress:
         batches = iter(loader)
         for step in range(start, cfg.steps):
@@ -481,7 +483,10 @@ def _train(
         if start == cfg.steps:  # nothing left to train: restore the outputs a rerun may have deleted
             write_losses(csv_path, ["step", "lr", *run.terms], rows)
             plot_losses(csv_path, png_path)
-        save_model(final, specs["generator"], run.nets["generator"], cfg.steps, extra_meta, asdict(cfg))
+        wall_s = round(time.monotonic() - began, 1)
+        record = TrainingRun(str(device), run.precision.name, wall_s, cfg.steps, start)
+        generator = run.nets["generator"]
+        save_model(final, specs["generator"], generator, cfg.steps, extra_meta, asdict(cfg), record)
     if world > 1:
         dist.barrier()
     return final

@@ -1,15 +1,15 @@
-"""What both products' evaluations share: the metrics JSON, matplotlib off-screen, figures, the example grid.
+"""What both products' evaluations draw: matplotlib off-screen, the example grid, the metrics plot.
 
-terrain_eval.py and colour_eval.py score different things (tiles of whole regions; rover frames by
-class group) but publish them the same way: one metrics JSON and PNG figures, each written
-atomically so a failed evaluation never leaves a half-written file that looks finished. Both show
-their examples in one grid layout (:func:`example_grid`): a row per example, labelled on the left, a
-column per input / truth / method, titled above the first row.
+terrain.py and colour.py score different things (tiles of whole regions; rover frames by class
+group) but publish them the same way: PNG figures written atomically, so a failed evaluation never
+leaves a half-written file that looks finished. Both show their examples in one grid layout
+(:func:`example_grid`): a row per example, labelled on the left, a column per input / truth / method,
+titled above the first row. :func:`metrics_plot` draws a panel per entry of a metric table
+(evaluation/metrics.py), however many there are.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +18,7 @@ from typing import Any
 import numpy as np
 
 from areograph.atomic import atomic_path
-
-
-def write_metrics_json(path: str | Path, metrics: Mapping[str, Any], indent: int = 2) -> Path:
-    """Write ``metrics`` as indented JSON (NaN kept, as Python's json writes it) ending in a newline."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(metrics, indent=indent) + "\n")
-    return Path(path)
+from areograph.evaluation.metrics import Metric
 
 
 def pyplot():
@@ -116,3 +110,46 @@ def example_grid(
     except ValueError as exc:
         raise ValueError(f"{out_png}: {exc}") from exc
     return save_figure(fig, out_png)
+
+
+def metrics_figure(
+    table: Sequence[Metric],
+    values: Mapping[str, Mapping[str, Mapping[str, float]]],
+    methods: Sequence[str],
+    title: str,
+    cols: int = 4,
+) -> Any:
+    """One panel per metric of ``table`` (up to ``cols`` a row), bars per method, grouped by region.
+
+    ``values`` is {region: {method: {metric: value}}}; panels beyond the table's length are blanked.
+    """
+    plt = pyplot()
+    regions, metrics = list(values), list(table)
+    rows = -(-len(metrics) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.3 * rows), squeeze=False)
+    for ax in axes.ravel()[len(metrics) :]:
+        ax.axis("off")
+    width = 0.8 / len(methods)
+    for ax, metric in zip(axes.ravel(), metrics, strict=False):
+        if metric.log_scale:
+            ax.set_yscale("log")
+        for k, m in enumerate(methods):
+            vals = [values[r][m][metric.name] for r in regions]
+            ax.bar(np.arange(len(regions)) + k * width, vals, width, label=m)
+        ax.set_xticks(np.arange(len(regions)) + 0.4 - width / 2, regions)
+        ax.set_title(f"{metric.name} ({metric.direction})", fontsize=10)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def metrics_plot(
+    table: Sequence[Metric],
+    values: Mapping[str, Mapping[str, Mapping[str, float]]],
+    methods: Sequence[str],
+    title: str,
+    out_png: str | Path,
+) -> Path:
+    """Write :func:`metrics_figure` to ``out_png`` (atomically); the terrain evaluation's ``metrics.png``."""
+    return save_figure(metrics_figure(table, values, methods, title), out_png)

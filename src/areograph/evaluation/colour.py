@@ -1,11 +1,12 @@
 """Colouriser evaluation on held-out frames: every method against two baselines, overall and per group.
 
-Per frame and averaged: CIEDE2000 against the truth (lower is better); the Hasler & Suesstrunk
-colourfulness of the result as a ratio to the truth's (1 = as colourful; a sepia filter scores well
-below 1); PSNR and SSIM of the RGB result. The baselines are the constant mean Mars colour (training
-mean a, b) and greyscale (a = b = 0). Each figure is reported overall and per class group (scenery:
-ground, horizon, sun; hardware: everything else) where the collection is labelled, because the
-rover's own hardware is where a mean-colour model fails and a frame-average over mostly ground hides it.
+Per frame and averaged: the entries of ``metrics.COLOUR_METRICS``: CIEDE2000 against the truth
+(lower is better); the Hasler & Suesstrunk colourfulness of the result as a ratio to the truth's
+(1 = as colourful; a sepia filter scores well below 1); PSNR and SSIM of the RGB result. The
+baselines are the constant mean Mars colour (training mean a, b) and greyscale (a = b = 0). Each
+figure is reported overall and per class group (scenery: ground, horizon, sun; hardware: everything
+else) where the collection is labelled, because the rover's own hardware is where a mean-colour
+model fails and a frame-average over mostly ground hides it.
 
 The figure to select on is ``macro``: the mean of the hardware figure and the scenery figure, where
 scenery is itself the mean over every scenery source (``scenery_sources``: the labelled val split's
@@ -27,39 +28,34 @@ import numpy as np
 from areograph.artefacts.collection import MANIFEST_NAME, read_manifest
 from areograph.artefacts.packed import read_packed
 from areograph.data.colour import HeldoutFrame, heldout_frames, load_frame
-from areograph.evaluation import ExampleRow, example_grid, write_metrics_json
+from areograph.evaluation import metrics as metric_table
+from areograph.evaluation.figures import ExampleRow, example_grid
+from areograph.evaluation.tables import write_metrics_json
 from areograph.images.lab import lab_scaled_to_rgb, rgb_to_lab_scaled
 from areograph.images.quality import QualityThresholds, check_image
-from areograph.metrics import ciede2000, colourfulness_ratio, psnr, ssim
 from areograph.render.frames import colourise_l, load_colouriser
 
 log = logging.getLogger("areograph.colour_eval")
 
-METRICS = ("ciede2000", "colourfulness_ratio", "psnr", "ssim")
 BASELINES = ("mean_colour", "greyscale")
 HARDWARE, SCENERY = "hardware", "scenery"
 SCENERY_SOURCES, MACRO = "scenery_sources", "macro"
 
 
 def frame_scores(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """The four per-frame figures of one result against its truth (RGB (H, W, 3) in [0, 1])."""
-    return {
-        "ciede2000": ciede2000(pred, truth),
-        "colourfulness_ratio": colourfulness_ratio(pred, truth),
-        "psnr": psnr(pred, truth),
-        "ssim": ssim(pred, truth),
-    }
+    """The per-frame figures (metrics.COLOUR_METRICS) of a result against its truth (RGB (H, W, 3))."""
+    return metric_table.figures(metric_table.COLOUR_METRICS, pred, truth)
 
 
 def summarise(records: Sequence[Mapping[str, Any]], method: str) -> dict[str, float | int]:
-    """Means of every metric (finite values only), medians of CIEDE2000 and colourfulness ratio."""
+    """Means of every metric (finite values only), and medians of those the table marks ``median``."""
     out: dict[str, float | int] = {"n_frames": len(records)}
-    for key in METRICS:
-        vals = np.array([r["scores"][method][key] for r in records], dtype=np.float64)
+    for m in metric_table.COLOUR_METRICS:
+        vals = np.array([r["scores"][method][m.name] for r in records], dtype=np.float64)
         vals = vals[np.isfinite(vals)]
-        out[key] = float(vals.mean()) if vals.size else math.nan
-        if key in ("ciede2000", "colourfulness_ratio"):
-            out[f"{key}_median"] = float(np.median(vals)) if vals.size else math.nan
+        out[m.name] = float(vals.mean()) if vals.size else math.nan
+        if m.median:
+            out[f"{m.name}_median"] = float(np.median(vals)) if vals.size else math.nan
     return out
 
 

@@ -9,8 +9,8 @@
 * **Land cover in place**: L1 of block means (8 x 8 px = 1.6 km at 200 m/px): the right colour roughly
   in the right place, forgiving texture.
 
-Images are (N, H, W, 3) float arrays in [0, 1], as in :mod:`areograph.metrics`. Every distance is
-seeded, so the same inputs give the same figure; lower is better.
+Images are (N, H, W, 3) float arrays in [0, 1], as in :mod:`areograph.evaluation.image_metrics`.
+Every distance is seeded, so the same inputs give the same figure; lower is better.
 """
 
 from __future__ import annotations

@@ -4,13 +4,11 @@ For every validation region (its validation tiles; with whole-region splits, the
 generator and two baselines that need no network are scored:
 
 * ``constant``: the training tiles' mean colour everywhere;
-* ``lookup``: the mean training colour of each elevation bin (metrics.ElevationColourLookup).
+* ``lookup``: the mean training colour of each elevation bin (baselines.ElevationColourLookup).
 
-Figures: pixel L1 / PSNR / SSIM (per tile, averaged), ``block_l1`` (1.6 km block means), ``texture``
-(Laplacian-pyramid patch SWD) and ``palette`` (CIELAB pixel SWD), the latter two over the region's
-pooled tiles (texture.py). Lower is better except PSNR/SSIM. Each model is fed the inputs its own
-metadata names (elevation scaling, conditioning), never the config's guess.
-"""
+The figures are the entries of ``metrics.TERRAIN_METRICS`` (per validation region) and of
+``metrics.WHOLE_REGION_METRICS`` (held-out regions rendered whole, as the product is). Each model is
+fed the inputs its own metadata names (elevation scaling, conditioning), never the config's guess."""
 
 from __future__ import annotations
 
@@ -28,30 +26,17 @@ from areograph.artefacts.packed import read_packed, read_split
 from areograph.atomic import atomic_path
 from areograph.data.conditioning import conditioning_stack, latitudes_from_corners
 from areograph.data.elevation import scale_elevation
-from areograph.evaluation import ExampleRow, example_grid, pyplot, save_figure, write_metrics_json
-from areograph.lattice import lattice_ratios, lattice_ratios_of_tiles, worst_lattice
-from areograph.metrics import ElevationColourLookup, l1, psnr, ssim, unit_rgb
-from areograph.realism import real_vs_real_accuracy, realism_accuracy
-from areograph.shoreline import water_agreement
-from areograph.texture import block_l1, palette_swd, texture_swd
+from areograph.evaluation import metrics as metric_table
+from areograph.evaluation.baselines import ElevationColourLookup
+from areograph.evaluation.figures import ExampleRow, example_grid, metrics_plot
+from areograph.evaluation.image_metrics import unit_rgb
+from areograph.evaluation.lattice import lattice_ratios_of_tiles, worst_lattice
+from areograph.evaluation.tables import write_metrics_json
 from areograph.training.checkpoint import load_generator, model_scaling
 
 log = logging.getLogger("areograph.evaluation")
 
 BASELINES = ("constant", "lookup")
-PER_TILE = {"l1": l1, "psnr": psnr, "ssim": ssim}
-LOWER_IS_BETTER = {
-    "l1": True,
-    "psnr": False,
-    "ssim": False,
-    "block_l1": True,
-    "texture": True,
-    "palette": True,
-    "lattice": True,
-}
-# Figures of whole held-out regions rendered as the product is (blended windows): the worst lattice
-# ratio over periods 2-64 px, the realism test's accuracy (0.5 = indistinguishable), water IoU.
-WHOLE_LOWER_IS_BETTER = {"lattice": True, "realism": True, "water_iou": False}
 
 
 def _generator(path: Path, elevation_range_m: Sequence[float] | None):
@@ -69,17 +54,6 @@ def _generator(path: Path, elevation_range_m: Sequence[float] | None):
     return predict
 
 
-def _scores(preds: np.ndarray, truth: np.ndarray, seed: int) -> dict[str, float]:
-    out = {
-        k: float(np.mean([f(p, t) for p, t in zip(preds, truth, strict=True)])) for k, f in PER_TILE.items()
-    }
-    out["block_l1"] = block_l1(preds, truth)
-    out["texture"] = texture_swd(preds, truth, seed=seed)["mean"]
-    out["palette"] = palette_swd(preds, truth, seed=seed)
-    out["lattice"] = worst_lattice(lattice_ratios_of_tiles(np.round(np.asarray(preds) * 255)))
-    return out
-
-
 def whole_region_figures(
     real: np.ndarray,
     pictures: Mapping[str, np.ndarray],
@@ -93,28 +67,12 @@ def whole_region_figures(
     lattice, the realism test's real-vs-real control and its own water IoU (what the figures can reach).
     """
     water = np.zeros(valid.shape, bool) if water is None else water
-
-    def figures(rgb: np.ndarray) -> dict[str, Any]:
-        periods = lattice_ratios(rgb, valid)
-        return {
-            "lattice": worst_lattice(periods),
-            "lattice_periods": {str(p): v for p, v in periods.items()},
-            "water_iou": water_agreement(rgb, water, valid)["iou"],
-        }
-
-    def realism(test, *args) -> float:
-        """NaN when the region is too small to cut patches for both parts of the test."""
-        try:
-            return test(*args, seed=seed)
-        except ValueError as err:
-            log.warning("no realism test: %s", err)
-            return float("nan")
-
-    out: dict[str, Any] = {"real": figures(real), "methods": {}}
-    out["real"]["realism"] = realism(real_vs_real_accuracy, real, valid)
+    region = metric_table.WholeRegion(real, valid, water, seed)
+    table = metric_table.WHOLE_REGION_METRICS
+    out: dict[str, Any] = {"real": metric_table.figures(table, real, region, reference=True), "methods": {}}
     out["real"]["water_share"] = float(water[valid].mean())
     for name, rgb in pictures.items():
-        out["methods"][name] = figures(rgb) | {"realism": realism(realism_accuracy, real, rgb, valid)}
+        out["methods"][name] = metric_table.figures(table, rgb, region)
     return out
 
 
@@ -196,7 +154,7 @@ def evaluate_terrain(
         "n_train_tiles": len(train_idx),
         "train_regions": sorted(set(data["region"][train_idx].tolist())),
         "methods": methods,
-        "lower_is_better": LOWER_IS_BETTER,
+        "lower_is_better": metric_table.lower_is_better(metric_table.TERRAIN_METRICS),
         "regions": {},
     }
     examples = []
@@ -215,7 +173,8 @@ def evaluate_terrain(
         }
         preds["constant"] = np.broadcast_to(mean_colour.astype(np.float32), truth.shape)
         preds["lookup"] = np.stack([lookup.predict(e) for e in elev]).astype(np.float32)
-        scores = {m: _scores(preds[m], truth, seed + r) for m in methods}
+        scores = {m: metric_table.figures(metric_table.TERRAIN_METRICS, preds[m], truth, seed + r)
+                  for m in methods}  # fmt: skip
         real = {"lattice": worst_lattice(lattice_ratios_of_tiles(data["imagery"][idx]))}
         result["regions"][region] = {"n_tiles": len(idx), "methods": scores, "real": real}
         log.info("region %s (%d tiles): %s", region, len(idx), json.dumps(scores))
@@ -234,7 +193,7 @@ def evaluate_terrain(
     write_metrics_json(out_json, result)
     # Rows of validation tiles: elevation (terrain colormap) | real | every method.
     example_grid(examples[:n_examples], ["elevation", "real", *methods], out_examples, cmap="terrain")
-    metrics_plot(result, Path(out_plot))
+    terrain_metrics_plot(result, Path(out_plot))
     return result
 
 
@@ -242,14 +201,14 @@ def summarise(result: Mapping[str, Any], model: str | None = None) -> dict[str, 
     """Per metric: the best method in each region, and how ``model`` (default: first) ranks."""
     model = model or result["methods"][0]
     out: dict[str, Any] = {"model": model, "best": {}}
-    for metric, lower in LOWER_IS_BETTER.items():
+    for metric, lower in metric_table.lower_is_better(metric_table.TERRAIN_METRICS).items():
         per_region = {}
         for region, entry in result["regions"].items():
             vals = {m: v[metric] for m, v in entry["methods"].items() if metric in v}
             if vals:
                 per_region[region] = (min if lower else max)(vals, key=vals.get)
         out["best"][metric] = per_region
-    for metric, lower in WHOLE_LOWER_IS_BETTER.items():
+    for metric, lower in metric_table.lower_is_better(metric_table.WHOLE_REGION_METRICS).items():
         per_region = {}
         for region, entry in result["regions"].items():
             vals = {m: v[metric] for m, v in entry.get("whole", {}).get("methods", {}).items()}
@@ -260,32 +219,12 @@ def summarise(result: Mapping[str, Any], model: str | None = None) -> dict[str, 
     return out
 
 
-def metrics_plot(result: Mapping[str, Any], out_png: Path) -> None:
-    """One panel per metric, bars per method, grouped by validation region."""
-    plt = pyplot()
-
+def terrain_metrics_plot(result: Mapping[str, Any], out_png: Path) -> None:
+    """A panel per terrain metric (the table's), bars per method, grouped by validation region."""
     regions = [r for r, e in result["regions"].items() if e["methods"]]
-    methods = result["methods"]
-    metrics = list(LOWER_IS_BETTER)
-    cols = 4
-    rows = -(-len(metrics) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.3 * rows), squeeze=False)
-    for ax in axes.ravel()[len(metrics) :]:
-        ax.axis("off")
-    width = 0.8 / len(methods)
-    for ax, metric in zip(axes.ravel(), metrics, strict=False):
-        if metric == "lattice":
-            ax.set_yscale("log")
-        for k, m in enumerate(methods):
-            vals = [result["regions"][r]["methods"][m][metric] for r in regions]
-            ax.bar(np.arange(len(regions)) + k * width, vals, width, label=m)
-        ax.set_xticks(np.arange(len(regions)) + 0.4 - width / 2, regions)
-        arrow = "lower is better" if LOWER_IS_BETTER[metric] else "higher is better"
-        ax.set_title(f"{metric} ({arrow})", fontsize=10)
-    axes[0][0].legend(fontsize=8)
-    fig.suptitle("Terraforming on validation regions never trained on")
-    fig.tight_layout()
-    save_figure(fig, out_png)
+    values = {r: result["regions"][r]["methods"] for r in regions}
+    metrics_plot(metric_table.TERRAIN_METRICS, values, result["methods"],
+                 "Terraforming on validation regions never trained on", out_png)  # fmt: skip
 
 
 def region_side_by_side(

@@ -207,15 +207,12 @@ TESTS = ROOT / "tests"
 OWN_TEST_FOLDERS = {"workflow", "infra"}
 # Tests of the house itself (these rules, the docs' links) rather than of one module.
 HOUSE_TESTS = {"test_architecture.py", "test_readme.py"}
-# Subpackages another issue #23 branch creates (areograph/evaluation/); once a name here is a package
-# in src/, test_pending_subpackages_are_still_pending fails: delete it from this set.
-PENDING_SUBPACKAGES = {"evaluation"}
 
 
 def misplaced_tests(tests: Path, src: Path) -> list[str]:
     """Test modules outside the mirror: tests/<subpackage>/test_*.py, or tests/test_<top-level module>.py."""
     subpackages = {p.parent.name for p in src.glob("*/__init__.py")}
-    folders = subpackages | OWN_TEST_FOLDERS | PENDING_SUBPACKAGES
+    folders = subpackages | OWN_TEST_FOLDERS
     top_modules = {p.stem for p in src.glob("*.py")}
     found = []
     for path in sorted(tests.rglob("test_*.py")):
@@ -251,8 +248,3 @@ def test_the_test_layout_check_can_fail(tmp_path):
         "tests/georef/test_grid.py: tests/georef mirrors no subpackage",
         "tests/test_geo_grid.py: no module areograph.geo_grid",
     ]
-
-
-def test_pending_subpackages_are_still_pending():
-    merged = sorted(name for name in PENDING_SUBPACKAGES if (SRC / name / "__init__.py").is_file())
-    assert not merged, f"areograph/{merged} now exist: delete them from PENDING_SUBPACKAGES here"

@@ -1,73 +1,113 @@
-"""Image metrics and the colour-by-elevation baseline."""
+"""Adding a metric is one entry: a dummy one appears in the JSON, the plot, the HTML table and the card."""
 
 from __future__ import annotations
 
 import json
-import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from PIL import Image
 
-from areograph.evaluation.baselines import ElevationColourLookup
-from areograph.evaluation.image_metrics import ciede2000, l1, psnr, ssim, unit_rgb
+from areograph.artefacts.model_dir import TrainingRun
+from areograph.evaluation import metrics as metric_table
+from areograph.evaluation.colour import frame_scores, summary_table
+from areograph.evaluation.figures import metrics_figure, metrics_plot, pyplot
+from areograph.evaluation.metrics import Metric
+from areograph.evaluation.tables import markdown_table, metric_rows, write_metrics_table
+from areograph.evaluation.terrain import evaluate_terrain
+from areograph.models.init import build_model, init_weights
+from areograph.ship import export_fp16, terrain_card
+from areograph.training.checkpoint import load_file, save_model
 
-
-def _image(seed: int = 0, size: int = 24) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(0.2, 0.8, size=(size, size, 3))
-
-
-def test_l1_and_psnr_known_values() -> None:
-    truth = _image()
-    pred = truth + 0.1  # MSE 0.01 -> PSNR 20 dB
-    assert l1(pred, truth) == pytest.approx(0.1)
-    assert psnr(pred, truth) == pytest.approx(20.0)
-    assert psnr(truth, truth) == math.inf
-
-
-def test_ssim_is_one_for_identical_and_lower_for_noise() -> None:
-    truth = _image()
-    noisy = np.clip(truth + np.random.default_rng(1).normal(0, 0.1, truth.shape), 0, 1)
-    assert ssim(truth, truth) == pytest.approx(1.0)
-    assert ssim(noisy, truth) < 0.9
+SPEC = {"name": "unet", "kwargs": {"in_channels": 1, "out_channels": 3, "ngf": 4, "depth": 6, "dropout": 0.5}}
+DUMMY = Metric("dummy", lambda preds, truth, seed: 0.25, True, "widgets", "a metric this test adds")
 
 
-def test_ciede2000_black_vs_white_is_100_and_identical_is_0() -> None:
-    black, white = np.zeros((8, 8, 3)), np.ones((8, 8, 3))
-    assert ciede2000(black, white) == pytest.approx(100.0, abs=0.01)
-    assert ciede2000(white, white) == pytest.approx(0.0, abs=1e-9)
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        ciede2000(black - 0.5, white)
-
-
-def test_shapes_are_checked() -> None:
-    with pytest.raises(ValueError, match=r"\(H,W,3\)"):
-        l1(np.zeros((4, 4, 3)), np.zeros((4, 5, 3)))
-
-
-def test_unit_rgb_converts_model_range_to_hwc_unit() -> None:
-    chw = np.stack([np.full((2, 3), -1.0), np.zeros((2, 3)), np.ones((2, 3))])
-    out = unit_rgb(chw)
-    assert out.shape == (2, 3, 3)
-    np.testing.assert_allclose(out[0, 0], [0.0, 0.5, 1.0])
-
-
-def test_lookup_learns_colour_by_height_and_round_trips_through_json() -> None:
+def _packed(path: Path) -> Path:
+    """Eight 64 px tiles: six for training (region a), two for validation (region b)."""
     rng = np.random.default_rng(0)
-    elev = rng.uniform(0, 4000, size=(3, 20, 20))
-    rgb = np.where((elev < 2000)[..., None], [20, 120, 30], [240, 240, 250]).astype(np.uint8)
-    lookup = ElevationColourLookup.fit(elev, rgb, bins=16)
-    pred = lookup.predict(np.array([[100.0, 3900.0], [-500.0, 9000.0]]))
-    np.testing.assert_allclose(pred[0, 0], np.array([20, 120, 30]) / 255, atol=1e-9)
-    np.testing.assert_allclose(pred[0, 1], np.array([240, 240, 250]) / 255, atol=1e-9)
-    np.testing.assert_allclose(pred[1], pred[0])  # beyond the fitted range: nearest end bin
-    again = ElevationColourLookup.from_dict(json.loads(json.dumps(lookup.to_dict())))
-    np.testing.assert_array_equal(again.predict(elev[0]), lookup.predict(elev[0]))
+    n = 8
+    np.savez(
+        path,
+        split=np.array(["train"] * 6 + ["val"] * 2),
+        region=np.array(["a"] * 6 + ["b"] * 2),
+        tile_id=np.array([f"t{i}" for i in range(n)]),
+        elevation=rng.uniform(0, 1000, (n, 64, 64)).astype(np.float32),
+        imagery=rng.integers(0, 256, (n, 64, 64, 3), dtype=np.uint8),
+    )
+    return path
 
 
-def test_lookup_fills_empty_bins_from_neighbours() -> None:
-    elev = np.array([[0.0, 0.0, 100.0, 100.0]])  # the middle bins are empty
-    rgb = np.array([[[0, 0, 0], [0, 0, 0], [1, 1, 1], [1, 1, 1]]], dtype=np.float64)
-    lookup = ElevationColourLookup.fit(elev, rgb, bins=4)
-    assert lookup.counts.tolist() == [2, 0, 0, 2]
-    mid = lookup.predict(np.array([[50.0]]))[0, 0]
-    np.testing.assert_allclose(mid, [0.5, 0.5, 0.5])
+def _model(path: Path) -> Path:
+    torch.manual_seed(0)
+    net = init_weights(build_model(SPEC["name"], **SPEC["kwargs"]))
+    meta = {"task": "terrain", "kind": "pix2pix", "tile_px": 64, "conditioning": ["elevation"],
+            "elevation_range_m": [0.0, 1000.0]}  # fmt: skip
+    return save_model(path, SPEC, net, 3, meta, {"steps": 3}, TrainingRun("cpu", "fp32", 1.5, 3))
+
+
+def test_a_dummy_terrain_metric_is_one_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(metric_table, "TERRAIN_METRICS", (*metric_table.TERRAIN_METRICS, DUMMY))
+    model = _model(tmp_path / "model.pt")
+    out = {name: tmp_path / name for name in ("metrics.json", "examples.png", "metrics.png", "metrics.html")}
+    evaluate_terrain(_packed(tmp_path / "pairs.npz"), {"pix2pix": model}, None, out["metrics.json"],
+                     out["examples.png"], out["metrics.png"], n_examples=2)  # fmt: skip
+    # JSON: every method's figures and the direction
+    saved = json.loads(out["metrics.json"].read_text())
+    assert saved["lower_is_better"]["dummy"] is True
+    assert {m: v["dummy"] for m, v in saved["regions"]["b"]["methods"].items()} == dict.fromkeys(
+        ["pix2pix", "constant", "lookup"], 0.25
+    )
+    assert saved["summary"]["best"]["dummy"] == {"b": "pix2pix"}  # a tie: the first method
+    # plot: an eighth panel, titled from the entry
+    values = {r: e["methods"] for r, e in saved["regions"].items()}
+    fig = metrics_figure(metric_table.TERRAIN_METRICS, values, saved["methods"], "t")
+    titles = [ax.get_title() for ax in fig.axes if ax.axison]
+    pyplot().close(fig)
+    assert len(titles) == 8 and titles[-1] == "dummy (lower is better)"
+    assert Image.open(out["metrics.png"]).size == (1088, 528)  # 4 panels a row, 2 rows at 80 dpi
+    # HTML table: a column and a legend line
+    write_metrics_table(out["metrics.json"], out["metrics.html"], "t")
+    html = out["metrics.html"].read_text()
+    assert '<th title="lower is better">dummy</th>' in html and "<td>0.25</td>" in html
+    assert "dummy (widgets; lower is better): a metric this test adds" in html
+    # model card: a column of the validation table and a legend line
+    export = export_fp16(model, tmp_path / "fp16.pt", max_mb=30)
+    card = terrain_card(None, "pix2pix", export, load_file(model), saved, "config.yaml", "CC0", "make")
+    assert "| region | method | l1 | psnr | ssim | block_l1 | texture | palette | lattice | dummy |" in card
+    assert "| b | **pix2pix** |" in card and card.count("| 0.25 |") == 3
+    assert "- `dummy` (widgets; lower is better): a metric this test adds" in card
+    assert "| device, precision | cpu, fp32 |" in card and "| wall time | 2 s |" in card
+
+
+def test_the_metrics_plot_takes_any_number_of_metrics(tmp_path: Path) -> None:
+    """Nine entries: a third row of panels (the old fixed grid raised at a seventh metric)."""
+    table = tuple(Metric(f"m{k}", DUMMY.fn, k % 2 == 0, "u", f"m {k}", log_scale=k == 0) for k in range(9))
+    values = {"r": {"x": {m.name: 1.0 + k for k, m in enumerate(table)}}}
+    metrics_plot(table, values, ["x"], "nine", tmp_path / "nine.png")
+    assert Image.open(tmp_path / "nine.png").size == (1088, 792)
+    fig = metrics_figure(table, values, ["x"], "nine")
+    shown = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title() for ax in shown][-1] == "m8 (lower is better)"
+    assert shown[0].get_yscale() == "log" and shown[1].get_yscale() == "linear"
+    assert len(fig.axes) - len(shown) == 3  # the rest of the last row blanked
+    pyplot().close(fig)
+
+
+def test_a_dummy_colour_metric_reaches_the_summary_and_its_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    dummy = Metric("dummy", lambda pred, truth: float(pred.mean()), True, "w", "the mean", median=True)
+    monkeypatch.setattr(metric_table, "COLOUR_METRICS", (*metric_table.COLOUR_METRICS, dummy))
+    rng = np.random.default_rng(1)
+    truth = rng.uniform(0, 1, (16, 16, 3))
+    preds = {"mean_colour": np.full_like(truth, 0.5), "greyscale": np.full_like(truth, 0.25)}
+    scores = {m: frame_scores(pred, truth) for m, pred in preds.items()}
+    records = [{"group": "", "scores": scores}] * 2
+    table = summary_table(records, ["mean_colour", "greyscale"])
+    overall = table["summary"]["greyscale"]["overall"]
+    assert overall["dummy"] == overall["dummy_median"] == pytest.approx(0.25)
+    rows = metric_rows(table)
+    text = markdown_table(rows, metric_table.table_for(table), "greyscale", "group")
+    assert text.splitlines()[0].endswith("| psnr | ssim | dummy | dummy_median |")
+    assert "| overall | **greyscale** | 2 |" in text

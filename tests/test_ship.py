@@ -79,13 +79,6 @@ def test_export_terrain_finds_the_run_where_the_rules_put_it(tmp_path: Path) -> 
     shipped = shipped_files(tmp_path / "ship")
     assert json.loads(shipped["metrics"].read_text()) == metrics
     card = shipped["card"].read_text()
-<<<<<<< HEAD:tests/test_ship.py
-    assert "cuda:0, 2.0 min" in card and "| italy | **pix2pix** |" in card
-    x = torch.randn(1, 1, 64, 64)
-    with torch.no_grad():  # the shipped file is this run's generator, in fp16
-        trained = load_generator(model_file(model_dir(results, "terrain_pix2pix")))(x)
-        assert (load_generator(shipped["model"])(x) - trained).abs().max() < 1e-2
-=======
     # a model file from before the training record: the log's device and the benchmark's time, said so
     assert "| device, precision | cuda:0, not recorded |" in card
     assert "| wall time | 2.0 min (the training job's last run; the model file records none) |" in card
@@ -101,4 +94,3 @@ def test_export_terrain_finds_the_run_where_the_rules_put_it(tmp_path: Path) -> 
     text = shipped_files(tmp_path / "ship2")["card"].read_text()
     assert "| device, precision | cuda:1, bf16 |" in text
     assert "| wall time | 10.0 min (steps 2-5, resumed from a checkpoint) |" in text
->>>>>>> i23-eval:tests/test_export.py

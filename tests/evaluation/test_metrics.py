@@ -17,7 +17,8 @@ from areograph.evaluation.figures import metrics_figure, metrics_plot, pyplot
 from areograph.evaluation.metrics import Metric
 from areograph.evaluation.tables import markdown_table, metric_rows, write_metrics_table
 from areograph.evaluation.terrain import evaluate_terrain
-from areograph.models.init import build_model, init_weights
+from areograph.models.init import init_weights
+from areograph.models.registry import build_model
 from areograph.ship import export_fp16, terrain_card
 from areograph.training.checkpoint import load_file, save_model
 

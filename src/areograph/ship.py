@@ -28,7 +28,9 @@ from areograph.artefacts.model_dir import ModelMeta, model_file
 from areograph.artefacts.shipped import SHIPPED_FILES, shipped_files
 from areograph.atomic import atomic_path
 from areograph.config import load_config
-from areograph.evaluation.cards import model_card
+from areograph.evaluation.cards import metric_legend, model_card
+from areograph.evaluation.metrics import WHOLE_REGION_METRICS
+from areograph.evaluation.tables import markdown_table, whole_region_rows
 from areograph.training.checkpoint import load_file, write_torch_file
 
 log = logging.getLogger("areograph.ship")
@@ -122,6 +124,9 @@ def terrain_card(
         "retrain": retrain,
         "train_regions": ", ".join(metrics.get("train_regions", [])),
         "n_train_tiles": metrics.get("n_train_tiles"),
+        "whole_region_legend": metric_legend(WHOLE_REGION_METRICS),
+        "whole_region_table": markdown_table(whole_region_rows(metrics), WHOLE_REGION_METRICS, model)
+        or "(no whole-region figures in this evaluation)",
     }
     return model_card("terrain", payload, metrics, fields, model, logged_device, benchmark_wall_s)
 

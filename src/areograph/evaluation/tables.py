@@ -47,6 +47,21 @@ def metric_rows(metrics: Mapping[str, Any]) -> list[Row]:
     raise ValueError("metrics: neither a terrain (regions) nor a colour (summary) evaluation")
 
 
+def whole_region_rows(metrics: Mapping[str, Any]) -> list[Row]:
+    """A terrain evaluation's whole-region figures as rows: the real imagery (its controls) and every
+    method per region, each period's lattice ratio as a ``lattice_<period>px`` key. Empty without them."""
+    rows: list[Row] = []
+    for region, entry in metrics.get("regions", {}).items():
+        whole = entry.get("whole")
+        if not whole:
+            continue
+        for method, values in {"real imagery": whole["real"], **whole["methods"]}.items():
+            periods = {f"lattice_{p}px": v for p, v in values.get("lattice_periods", {}).items()}
+            plain = {k: v for k, v in values.items() if k not in ("lattice_periods", "water_share")}
+            rows.append({"region": region, "method": method, **plain, **periods})
+    return rows
+
+
 def table_columns(rows: Sequence[Row], table: Sequence[Metric]) -> list[tuple[str, Metric | None]]:
     """(key, metric entry or None) per column: region, method, other row keys (counts), then the table's.
 
@@ -111,8 +126,10 @@ def markdown_table(
                 cells.append(f"**{value}**")
             elif value is None:
                 cells.append("-")
-            elif m is not None and isinstance(value, float):
-                cells.append(format(value, m.fmt))
+            elif isinstance(value, float) and abs(value) < 1e-9:
+                cells.append("0")  # a flat picture's spectrum: rounding noise, not a figure
+            elif isinstance(value, float):
+                cells.append(format(value, m.fmt if m is not None else ".3g"))
             else:
                 cells.append(str(value))
         lines.append("| " + " | ".join(cells) + " |")

@@ -3,6 +3,7 @@ test they name exists."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -43,6 +44,40 @@ def test_every_local_link_resolves(page: Path) -> None:
         if not path.exists():
             missing.append(target)
     assert not missing, f"{page.name}: broken local links {missing}"
+
+
+def anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, repeats numbered."""
+    tokens = MarkdownIt().parse(markdown)
+    seen: dict[str, int] = {}
+    for opening, inline in itertools.pairwise(tokens):
+        if opening.type == "heading_open":
+            text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+            slug = re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
+            seen[slug] = seen.get(slug, -1) + 1
+            if seen[slug]:
+                seen[f"{slug}-{seen[slug]}"] = 0
+    return set(seen)
+
+
+def test_the_anchor_rule_follows_github() -> None:
+    page = "# Results: the *shipped* weights\n## The lattice (`src/a/lattice.py`)\n## Notes\n## Notes\n"
+    assert anchors(page) == {"results-the-shipped-weights", "the-lattice-srcalatticepy", "notes", "notes-1"}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_anchor_resolves(page: Path) -> None:
+    """A section moved to another page takes its anchor with it: links to `page.md#section` must follow."""
+    text = page.read_text()
+    missing = []
+    for target in [*local_targets(text), *re.findall(r"\]\((#[^)\s]+)\)", text)]:
+        parts = urlsplit(target)
+        if not parts.fragment or (parts.path and not parts.path.endswith(".md")):
+            continue
+        linked = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+        if linked.is_file() and parts.fragment not in anchors(linked.read_text()):
+            missing.append(target)
+    assert not missing, f"{page.name}: links to missing sections {missing}"
 
 
 def test_readme_pictures_are_small_and_exist() -> None:

@@ -306,7 +306,7 @@ class _Run:
         for net in self.nets.values():
             net.to(self.device, memory_format=self.precision.memory_format).train()
         # fused: one pass over each parameter instead of the foreach path's seven; 6x faster on a 64 M
-        # parameter update on a 2-core CPU, which is ~15 % of a batch-1 step (README "Benchmarks").
+        # parameter update on a 2-core CPU, which is ~15 % of a batch-1 step (docs/performance.md).
         self.opts = {
             r: torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999), fused=True)
             for r, n in self.nets.items()

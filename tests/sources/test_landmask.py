@@ -111,11 +111,20 @@ def test_schema_rejects_a_sea_level_outside_mars_relief(repo_root: Path) -> None
         validate_config(config)
 
 
-def test_a_sea_level_with_dry_render_weights_is_refused_before_any_job(repo_root: Path) -> None:
+def test_a_sea_level_with_dry_render_weights_is_refused_before_any_job(repo_root: Path, tmp_path: Path):
     import yaml
 
+    from areograph.models.registry import build_model
+    from areograph.training.checkpoint import save_model
+
     config = yaml.safe_load((repo_root / "config.yaml").read_text())
-    validate_config(config, base_dirs=[repo_root])  # dry Mars: the shipped weights are fine
-    config["render"]["sea_level_m"] = -4200
-    with pytest.raises(ConfigError, match=r"gale asks for a sea, but render.weights .* has no water input"):
+    validate_config(config, base_dirs=[repo_root])  # gale_lake's sea: the shipped weights read water
+    kwargs = {"in_channels": 1, "out_channels": 3, "ngf": 4, "depth": 8, "dropout": 0.5}
+    meta = {"tile_px": 256, "conditioning": ["elevation"], "elevation_range_m": [-500.0, 9000.0]}
+    dry = save_model(tmp_path / "dry.pt", {"name": "unet", "kwargs": kwargs}, build_model("unet", **kwargs), 1, meta)
+    config["render"]["weights"] = str(dry)
+    wet = r"gale_lake asks for a sea, but render.weights .* has no water input"
+    with pytest.raises(ConfigError, match=wet):
         validate_config(config, base_dirs=[repo_root])
+    config["regions"] = [r for r in config["regions"] if not r.get("sea_level_m")]
+    validate_config(config, base_dirs=[repo_root])  # dry Mars: dry weights are fine

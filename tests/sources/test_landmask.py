@@ -121,7 +121,8 @@ def test_a_sea_level_with_dry_render_weights_is_refused_before_any_job(repo_root
     validate_config(config, base_dirs=[repo_root])  # gale_lake's sea: the shipped weights read water
     kwargs = {"in_channels": 1, "out_channels": 3, "ngf": 4, "depth": 8, "dropout": 0.5}
     meta = {"tile_px": 256, "conditioning": ["elevation"], "elevation_range_m": [-500.0, 9000.0]}
-    dry = save_model(tmp_path / "dry.pt", {"name": "unet", "kwargs": kwargs}, build_model("unet", **kwargs), 1, meta)
+    spec = {"name": "unet", "kwargs": kwargs}
+    dry = save_model(tmp_path / "dry.pt", spec, build_model("unet", **kwargs), 1, meta)
     config["render"]["weights"] = str(dry)
     wet = r"gale_lake asks for a sea, but render.weights .* has no water input"
     with pytest.raises(ConfigError, match=wet):

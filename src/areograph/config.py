@@ -463,9 +463,9 @@ class RunPlan:
     @functools.cached_property
     def planet_regions(self) -> dict[str, dict[str, Any]]:
         """The whole-planet plan's regions by name, planned on first use (empty when planet is disabled)."""
-        from areograph.geo.planet import planet_plan
+        from areograph.geo import planet
 
-        plan = planet_plan(self.config)
+        plan = planet.planet_plan(self.config) if self.planet_enabled else None
         return {r["name"]: r for r in plan.regions} if plan else {}
 
     def planned_region_names(self) -> list[str]:

@@ -6,6 +6,11 @@ duplicate region names) live here. Every error names the key path and the offend
 ``base_dirs``, the files a config names (the shipped weights) are checked too: that they exist, and
 that the render settings fit the model they hold (an overlap as large as the model's window would
 otherwise fail only when the render job runs, after everything before it).
+
+The schema's ``default:`` values are filled into the validated copy, so every reader indexes keys.
+:func:`run_plan` turns a validated config into the typed decisions the rules take from it
+(:class:`RunPlan`: region lists, resolved weights, evaluation suites, the shipped colour method, the
+whole-planet plan made on first use), so no rules file decides them at parse time.
 """
 
 from __future__ import annotations

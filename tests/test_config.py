@@ -240,6 +240,7 @@ def test_run_plan_plans_the_planet_only_when_a_planned_region_is_asked_for(
     config["planet"] |= small
     run = run_plan(validate_config(config), ROOT)
     assert re.fullmatch(run.region_pattern, "planet_b07_012") and re.fullmatch(run.region_pattern, "gale")
+    assert re.fullmatch(run.region_pattern, "planet_b231_1137")  # past the padding on a fine grid
     assert not re.fullmatch(run.region_pattern, "planet_b7")
     assert run.region("gale")["planet"] == "mars" and calls == []
     names = run.planned_region_names()

@@ -202,5 +202,8 @@ def planet_plan(config: Mapping[str, Any]) -> PlanetPlan | None:
 
 
 def planet_region_pattern(prefix: str = "planet") -> str:
-    """A regex matching every region name :func:`plan_planet` gives (the workflow's {region} wildcard)."""
-    return rf"{prefix}_(?:south|north|b\d{{2}}_\d{{3}})"
+    """A regex matching every region name :func:`plan_planet` gives (the workflow's {region} wildcard).
+
+    Band and index are zero-padded to two and three digits, and grow beyond them on a fine grid.
+    """
+    return rf"{prefix}_(?:south|north|b\d+_\d+)"

@@ -24,8 +24,8 @@ import torch
 import yaml
 
 from areograph.atomic import atomic_path
+from areograph.evaluation.terrain import evaluate_terrain
 from areograph.terraform import train_terrain
-from areograph.terrain_eval import evaluate_terrain
 from areograph.training.precision import resolve_precision
 
 ROOT = Path(__file__).resolve().parent.parent

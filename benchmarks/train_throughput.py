@@ -22,7 +22,8 @@ from typing import Any
 import torch
 
 from areograph.atomic import atomic_path
-from areograph.models.init import build_model, init_weights
+from areograph.models.init import init_weights
+from areograph.models.registry import build_model
 from areograph.training.precision import resolve_precision
 from areograph.training.trainer import pix2pix_step, resolve_device
 

@@ -3,8 +3,8 @@
 Each variant of the generator (models.pix2pix ``upsample`` x ``downsample``) is trained the same number of
 steps on the same packed training tiles, through the project's own ``terraform.train_terrain``; then a
 whole held-out region is rendered through ``render.mosaic.predict_earth_region`` (blended windows, as the
-product is) and scored: the lattice ratio per period (``areograph.lattice``, beside the real imagery's own),
-the texture and palette distances, and the realism test (``areograph.realism``).
+product is) and scored: the lattice ratio per period (``areograph.evaluation.lattice``, beside the real
+imagery's own), the texture and palette distances, and the realism test (``areograph.evaluation.realism``).
 
     PYTHONPATH=src .venv/bin/python benchmarks/upsampling_trial.py \\
         --packed results/corpus/datasets/terrain_pairs.npz --region results/corpus/tiles/italy \\
@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from areograph.evaluation.terrain import read_whole_region, whole_region_figures
+from areograph.evaluation.texture import palette_swd, texture_swd
 from areograph.render.mosaic import predict_earth_region
 from areograph.terraform import train_terrain
-from areograph.terrain_eval import read_whole_region, whole_region_figures
-from areograph.texture import palette_swd, texture_swd
 
 VARIANTS = {
     "transposed+strided (reference)": {"upsample": "transposed", "downsample": "strided"},

@@ -1,9 +1,9 @@
 """How well the water masks agree with what the imagery shows, per region (docs/data.md).
 
 For each region tile folder given: the share of water-mask pixels that look like water in the real imagery
-(``areograph.shoreline.water_looking``), the share of water-looking pixels outside the mask (lakes the
-shoreline data sets call land, dark shadows), and their IoU. The masks come from the elevation source
-(the seed's white sea) or GSHHG, never from the imagery.
+(``areograph.evaluation.shoreline.water_looking``), the share of water-looking pixels outside the mask
+(lakes the shoreline data sets call land, dark shadows), and their IoU. The masks come from the elevation
+source (the seed's white sea) or GSHHG, never from the imagery.
 
     PYTHONPATH=src .venv/bin/python benchmarks/water_mask_agreement.py \\
         results/corpus/tiles/{andes,cali,nw,italy,ri,sierra}
@@ -19,7 +19,7 @@ import numpy as np
 import rasterio
 
 from areograph.artefacts.tileset import region_raster
-from areograph.shoreline import water_agreement
+from areograph.evaluation.shoreline import water_agreement
 
 
 def main() -> None:

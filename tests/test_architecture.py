@@ -8,24 +8,28 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "areograph"
 
-# Bottom to top; a module may import its own layer or any layer below (docs/architecture.md).
+# Bottom to top; a module may import its own layer or any layer below (docs/architecture.md). A name
+# is a top-level module or package, or a module inside one ("evaluation.lattice"): the longest match wins,
+# so the evaluation package's maths sits low (the renderer uses the lattice metric) and the rest high.
+EVALUATION_MATHS = ("image_metrics", "texture", "lattice", "realism", "shoreline", "baselines")
 LAYERS: list[tuple[str, ...]] = [
     ("artefacts", "faults", "logs", "workflow"),
     ("atomic",),
-    ("geo", "images", "metrics", "texture", "lattice", "realism", "shoreline", "download"),
+    ("geo", "images", *(f"evaluation.{m}" for m in EVALUATION_MATHS), "download"),
     ("sources",),
     ("data",),
     ("models",),
     ("training",),
     ("render",),
     ("config",),
-    ("evaluation", "terrain_eval", "colour_eval", "metrics_table"),
+    ("evaluation",),
     ("terraform", "colourise", "ship", "rebaseline", "cli"),
 ]
 # File names of the on-disk contracts: each may be spelled in one src module only (artefacts/*).
@@ -43,9 +47,11 @@ def _layer(dotted: str) -> int | None:
     parts = dotted.split(".")
     if parts[0] != "areograph" or len(parts) < 2:
         return None
-    for i, names in enumerate(LAYERS):
-        if parts[1] in names:
-            return i
+    for depth in (2, 1):  # "evaluation.lattice" before "evaluation"
+        name = ".".join(parts[1 : 1 + depth])
+        for i, names in enumerate(LAYERS):
+            if name in names:
+                return i
     raise AssertionError(f"areograph.{parts[1]} is in no layer: add it to LAYERS and docs/architecture.md")
 
 
@@ -103,12 +109,25 @@ def test_no_import_runs_upward():
     assert upward_imports() == []
 
 
+def test_a_package_split_over_layers_imports_nothing_in_its_init():
+    """Importing the evaluation maths runs evaluation/__init__.py: it must not load the upper layer."""
+    packages = {names.split(".")[0] for layer in LAYERS for names in layer if "." in names}
+    for package in packages:
+        assert _imports(SRC / package / "__init__.py") == [], package
+
+
+def test_the_evaluation_maths_sits_below_the_renderer_and_the_rest_above():
+    assert _layer("areograph.evaluation.lattice") < _layer("areograph.render.mosaic")
+    terrain = _layer("areograph.evaluation.terrain")
+    assert terrain == _layer("areograph.evaluation") and terrain > _layer("areograph.config")
+
+
 def test_layer_check_catches_an_upward_import(tmp_path, monkeypatch):
     """The check itself can fail: a geo module importing the renderer is reported."""
     fake = tmp_path / "areograph" / "geo"
     fake.mkdir(parents=True)
     (fake / "bad.py").write_text("def f():\n    from areograph.render.mosaic import to_uint8\n")
-    monkeypatch.setattr(__import__(__name__), "SRC", tmp_path / "areograph")
+    monkeypatch.setattr(sys.modules[__name__], "SRC", tmp_path / "areograph")
     assert upward_imports() == ["areograph.geo.bad (layer 2) imports areograph.render.mosaic (layer 7)"]
 
 
@@ -205,5 +224,54 @@ def test_the_caller_check_can_fail(tmp_path, monkeypatch):
     fake = tmp_path / "areograph"
     fake.mkdir()
     (fake / "lonely.py").write_text("def nobody_calls_me():\n    return 1\n")
-    monkeypatch.setattr(__import__(__name__), "SRC", fake)
+    monkeypatch.setattr(sys.modules[__name__], "SRC", fake)
     assert uncalled_functions() == ["areograph.lonely.nobody_calls_me"]
+
+
+TESTS = ROOT / "tests"
+# Test folders that mirror no subpackage: end-to-end runs of the whole workflow, and the tests of the
+# test infrastructure itself (tests/infra.py's SLURM cluster and S3 server).
+OWN_TEST_FOLDERS = {"workflow", "infra"}
+# Tests of the house itself (these rules, the docs' links) rather than of one module.
+HOUSE_TESTS = {"test_architecture.py", "test_readme.py"}
+
+
+def misplaced_tests(tests: Path, src: Path) -> list[str]:
+    """Test modules outside the mirror: tests/<subpackage>/test_*.py, or tests/test_<top-level module>.py."""
+    subpackages = {p.parent.name for p in src.glob("*/__init__.py")}
+    folders = subpackages | OWN_TEST_FOLDERS
+    top_modules = {p.stem for p in src.glob("*.py")}
+    found = []
+    for path in sorted(tests.rglob("test_*.py")):
+        rel = path.relative_to(tests)
+        if rel.parts[0] == "fixtures":
+            continue
+        if len(rel.parts) == 1:
+            if rel.name not in HOUSE_TESTS and path.stem.removeprefix("test_") not in top_modules:
+                found.append(f"tests/{rel.as_posix()}: no module areograph.{path.stem.removeprefix('test_')}")
+        elif len(rel.parts) > 2 or rel.parts[0] not in folders:
+            found.append(f"tests/{rel.as_posix()}: tests/{rel.parent.as_posix()} mirrors no subpackage")
+    return found
+
+
+def test_every_test_module_lives_where_the_package_puts_its_subject():
+    assert misplaced_tests(TESTS, SRC) == [], (
+        "tests/<subpackage>/test_<module>.py for src/areograph/<subpackage>/<module>.py; "
+        f"tests/test_<module>.py for a top-level module; {sorted(OWN_TEST_FOLDERS)} for the rest"
+    )
+
+
+def test_the_test_layout_check_can_fail(tmp_path):
+    src, tests = tmp_path / "areograph", tmp_path / "tests"
+    for name in ("geo/__init__.py", "geo/grid.py", "cli.py"):
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_text("")
+    for name in ("geo/test_grid.py", "test_cli.py", "workflow/test_e2e.py", "fixtures/x/test_data.py",
+                 "test_geo_grid.py", "georef/test_grid.py", "geo/deep/test_grid.py"):  # fmt: skip
+        (tests / name).parent.mkdir(parents=True, exist_ok=True)
+        (tests / name).write_text("")
+    assert misplaced_tests(tests, src) == [
+        "tests/geo/deep/test_grid.py: tests/geo/deep mirrors no subpackage",
+        "tests/georef/test_grid.py: tests/georef mirrors no subpackage",
+        "tests/test_geo_grid.py: no module areograph.geo_grid",
+    ]

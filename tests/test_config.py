@@ -246,13 +246,13 @@ def test_run_plan_plans_the_planet_only_when_a_planned_region_is_asked_for(
     names = run.planned_region_names()
     assert names and all(re.fullmatch(run.region_pattern, n) for n in names)
     assert run.region(names[0])["split"] == "render"
-    assert run.hypsometry_regions() == ["gale", *names]
+    assert run.hypsometry_regions() == [*run.mars, *names]
     assert calls == [1]  # planned once, then cached
     config["planet"]["enabled"] = False
     run = run_plan(validate_config(config), ROOT)
     with pytest.raises(ConfigError, match=r"planet target needs planet\.enabled: true"):
         run.planned_region_names()
-    assert run.hypsometry_regions() == ["gale"] and calls == [1]
+    assert run.hypsometry_regions() == list(run.mars) and calls == [1]
 
 
 def test_run_plan_resolves_shipped_weights_and_suites(config: dict, tmp_path: Path, monkeypatch) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
 from localserver import LocalServer, Request
+from urllib3 import HTTPResponse
+from urllib3.exceptions import MaxRetryError, ProtocolError
 
 from areograph.download import (
     DownloadError,
@@ -16,6 +19,7 @@ from areograph.download import (
     DownloadPolicy,
     download_file,
     download_many,
+    get_bytes,
     get_json,
     policy_from_options,
     redact,
@@ -182,11 +186,47 @@ def test_get_json_retries_and_rejects_malformed_json(srv):
         get_json(srv.url("/broken"), params={"page": 3}, policy=FAST)
 
 
+def test_get_bytes_honours_retry_after_on_503_and_names_the_url_when_it_persists(srv):
+    route = srv.add("/page", b"ok", fail_times=1, fail_status=503, retry_after="1")
+    assert get_bytes(srv.url("/page"), policy=FAST) == b"ok"
+    assert route.hits == 2
+    assert route.times[1] - route.times[0] >= 0.95  # the server's 1 s, not the policy's 0.01 s
+    down = srv.add("/down", b"never", fail_times=1000, fail_status=503, retry_after="0")
+    with pytest.raises(DownloadError) as err:
+        get_bytes(srv.url("/down"), params={"api_key": "SECRET"}, policy=FAST)
+    assert str(err.value) == f"GET {srv.url('/down')} failed after 4 attempts: HTTP 503 Service Unavailable"
+    assert down.hits == FAST.retries + 1
+
+
+def test_a_server_that_is_not_there_is_a_connection_error_naming_the_url():
+    with socket.socket() as sock:  # a port nothing listens on once this block closes it
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/x?token=SECRET"
+    with pytest.raises(
+        DownloadError,
+        match=rf"GET http://127\.0\.0\.1:{port}/x\?token=\*\*\* failed after 4 attempts: connection error",
+    ):
+        get_bytes(url, policy=FAST)
+
+
 def test_policy_options_and_redaction():
     policy = policy_from_options({"retries": 2, "workers": 4, "other": 1}, progress=False)
     assert (policy.retries, policy.workers, policy.progress) == (2, 4, False)
-    assert policy.wait_s(3) == pytest.approx(8.0)
-    assert policy.wait_s(0, retry_after=10_000) == policy.retry_after_max_s
+    retry = DownloadPolicy().retry()  # 5 retries, the first wait 1 s, then doubling
+    waits = []
+    for _ in range(4):
+        retry = retry.increment(method="GET", url="/x", error=ProtocolError("cut"))
+        waits.append(retry.get_backoff_time())
+    assert waits == [1.0, 2.0, 4.0, 8.0]
+    short = policy.retry()  # the options' 2 retries: the third failure is the last
+    for _ in range(2):
+        short = short.increment(method="GET", url="/x", error=ProtocolError("cut"))
+    with pytest.raises(MaxRetryError):
+        short.increment(method="GET", url="/x", error=ProtocolError("cut"))
+    asked = HTTPResponse(status=429, headers={"Retry-After": "10000"})
+    assert retry.get_retry_after(asked) == policy.retry_after_max_s
+    assert (retry.parse_retry_after("0.2"), retry.parse_retry_after("soon")) == (0.2, 0.0)  # 0: the backoff
     assert redact("http://h/x?a=1&api_key=SECRET&b=2") == "http://h/x?a=1&api_key=***&b=2"
 
 

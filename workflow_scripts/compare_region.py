@@ -1,11 +1,11 @@
-"""Snakemake adapter: one held-out region side by side (areograph.terrain_eval.region_side_by_side)."""
+"""Snakemake adapter: one held-out region side by side (areograph.evaluation.terrain.region_side_by_side)."""
 
 import torch
 
 from areograph.artefacts.tileset import region_raster
 from areograph.config import window_override
+from areograph.evaluation.terrain import region_side_by_side
 from areograph.logs import log_to
-from areograph.terrain_eval import region_side_by_side
 
 with log_to(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)

@@ -1,9 +1,9 @@
-"""Snakemake adapter: held-out colour metrics and examples (areograph.colour_eval.evaluate_colour)."""
+"""Snakemake adapter: held-out colour metrics and examples (areograph.evaluation.colour.evaluate_colour)."""
 
 import torch
 
-from areograph.colour_eval import evaluate_colour
 from areograph.config import window_override
+from areograph.evaluation.colour import evaluate_colour
 from areograph.logs import log_to
 
 with log_to(snakemake.log[0]):

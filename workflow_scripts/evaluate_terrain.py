@@ -1,7 +1,7 @@
-"""Snakemake adapter: per-region validation metrics, example grid and plot (areograph.terrain_eval)."""
+"""Snakemake adapter: per-region validation metrics, example grid and plot (areograph.evaluation.terrain)."""
 
+from areograph.evaluation.terrain import evaluate_terrain
 from areograph.logs import log_to
-from areograph.terrain_eval import evaluate_terrain
 
 with log_to(snakemake.log[0]):
     i, o, p = snakemake.input, snakemake.output, snakemake.params

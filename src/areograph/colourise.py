@@ -26,10 +26,10 @@ from areograph.images.grey import GreyProbe, probe_grey, read_grey
 from areograph.images.lab import COLOUR_SPACE, grey_to_l_scaled
 from areograph.images.pds3 import list_frames, read_edr
 from areograph.images.quality import QualityThresholds, filter_collection
-from areograph.models.ab_bins import LAMBDA, TEMPERATURE, ab_bins_spec
+from areograph.models.specs import SpecInputs
 from areograph.render.frames import colourise_l, load_colouriser
 from areograph.render.video import caption_frame, side_by_side, write_video
-from areograph.training.modes import BASELINE, TrainingMode
+from areograph.training.kinds import colour_kind
 from areograph.training.trainer import TrainConfig, check_arithmetic, train
 
 log = logging.getLogger("areograph.colourise")
@@ -65,7 +65,9 @@ def train_colour(
 ) -> Path:
     """Train the colouriser or the seed baseline (MSE) with the shared trainer.
 
-    The colouriser's ``loss``: ``l1`` (regression; with ``adversarial: true`` pix2pix, cGAN + L1) or
+    ``kind`` is the role ("colouriser" or "baseline", stored in the model file); the colouriser's
+    ``loss``, ``adversarial`` and ``global_view`` keys select a colour kind (training/kinds.py
+    ``colour_kind``). ``loss``: ``l1`` (regression; with ``adversarial: true`` pix2pix, cGAN + L1) or
     ``classification`` (ab bins estimated from the packed training histogram, class rebalancing
     ``rebalance_lambda``, annealed-mean decoding at ``temperature``; models/ab_bins.py) or
     ``l1_colourfulness`` (L1 + colourfulness matching, training/trainer.py). ``global_view: true``
@@ -74,32 +76,26 @@ def train_colour(
     """
     torch.set_num_threads(max(1, threads))
     check_arithmetic(training)  # a refused precision stops here, before the data are read
-    global_view = kind != "baseline" and bool(colouriser.get("global_view", False))
+    model_kind = colour_kind(kind, colouriser)  # which network and how it trains: training/kinds.py
+    conditioning = ("L", *model_kind.extra_inputs)
     dataset = ColourPatchDataset(Path(packed), "train", seed=training.get("seed", 0), sampling=sampling,
-                                 frame_view=global_view)  # fmt: skip
+                                 frame_view="frame_view" in conditioning)  # fmt: skip
     z = read_packed(packed, ("patch_px", "max_side_px", "train_ab_hist"), optional={"train_ab_hist"})
     patch_px, max_side_px, hist = int(z["patch_px"]), int(z["max_side_px"]), z.get("train_ab_hist")
-    loss, adversarial = colouriser.get("loss", "l1"), bool(colouriser.get("adversarial", False))
-    if kind != "baseline" and loss == "classification" and adversarial:
-        raise ValueError("rovers.colouriser: loss 'classification' cannot be combined with adversarial: true")
-    if global_view and loss == "classification":
-        raise ValueError("rovers.colouriser: global_view is for the regression U-Net, not classification")
-    mode = BASELINE if kind == "baseline" else TrainingMode("pix2pix", loss, adversarial)
-    generator, discriminator = mode.specs(2 if global_view else 1, 2, colouriser, baseline, patch_px)
-    if global_view:  # the same U-Net, with the whole frame's view fused at its bottleneck
-        generator = {"name": "global_unet", "kwargs": {**generator["kwargs"], "global_px": THUMB_PX}}
-    if mode.loss == "classification":
-        if hist is None:
-            raise ValueError(f"{packed}: no train_ab_hist (repack the patches) for the classification loss")
-        generator = ab_bins_spec(generator, hist, AB_EDGES, colouriser.get("rebalance_lambda", LAMBDA),
-                                 colouriser.get("temperature", TEMPERATURE))  # fmt: skip
-    cfg = TrainConfig(**{k: v for k, v in training.items() if k != "load_px"}, **mode.trainer)
+    data = {"global_px": THUMB_PX, "ab_hist": hist, "ab_edges": AB_EDGES}
+    try:
+        generator, discriminator = model_kind.specs(
+            SpecInputs(len(conditioning), 2, patch_px, colouriser, baseline, data)
+        )
+    except ValueError as err:  # what the network needs from the packed data (the ab histogram)
+        raise ValueError(f"{packed}: {err} (repack the patches)") from err
+    cfg = TrainConfig(**{k: v for k, v in training.items() if k != "load_px"}, **model_kind.trainer)
     meta = ModelMeta(
         task=COLOUR_TASK,
         kind=kind,
-        loss=mode.loss,
+        loss=model_kind.loss,
         tile_px=patch_px,
-        conditioning=("L", "frame_view") if global_view else ("L",),
+        conditioning=conditioning,
         colour_space=COLOUR_SPACE,
         max_side_px=max_side_px,
         sampling=dict(sampling or {}),

@@ -27,7 +27,8 @@ import jsonschema
 import yaml
 
 from areograph.artefacts.layout import model_dir, terrain_model_name
-from areograph.artefacts.model_dir import model_file
+from areograph.artefacts.model_dir import TERRAIN_TASK, model_file
+from areograph.training.kinds import kinds_for
 
 SCHEMA_FILE = "config.schema.yaml"
 
@@ -158,6 +159,9 @@ def _cross_checks(config: Mapping[str, Any]) -> list[str]:
                 "Mars regions (Earth's water comes from sources.earth_water)"
             )
     for name, spec in config["terrain_models"].items():
+        if spec["kind"] not in kinds_for(TERRAIN_TASK):
+            problems.append(f"terrain_models.{name}.kind: value {spec['kind']!r} is not one of "
+                            f"{kinds_for(TERRAIN_TASK)}")  # fmt: skip
         cond = spec["conditioning"]
         try:
             check_conditioning(cond)

@@ -1,16 +1,18 @@
 """The one resilient HTTP downloader every live source uses.
 
 Remote services fail in a handful of ordinary ways: a 5xx or a 429 for a while, a connection that
-drops mid-body, a body shorter than its ``Content-Length``. This module retries those with
-exponential backoff (honouring ``Retry-After``), resumes an interrupted body with an HTTP ``Range``
-request into a ``.part`` file, and renames that file to its final name only after its size (and
-checksum, where the caller knows one) checks out. So a final name always holds a complete file, and
-a re-run skips it. After the last retry it raises :class:`DownloadError` naming the URL and status.
+drops mid-body, a body shorter than its ``Content-Length``. One retry policy covers them: urllib3's
+:class:`~urllib3.util.Retry`, built once from :class:`DownloadPolicy` (:meth:`DownloadPolicy.retry`),
+retries statuses and connection errors inside every request of the session (exponential backoff,
+honouring ``Retry-After``); a body that breaks off after its headers is counted and spaced by the
+same kind of ``Retry`` and resumed with an HTTP ``Range`` request into a ``.part`` file. That file
+is renamed to its final name only after its size (and checksum, where the caller knows one) checks
+out. So a final name always holds a complete file, and a re-run skips it. After the last retry it
+raises :class:`DownloadError` naming the URL and status.
 """
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import logging
@@ -18,8 +20,7 @@ import os
 import re
 import shutil
 import threading
-import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from tqdm import tqdm
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ProtocolError
+from urllib3.util import Retry
 
 from areograph.artefacts.collection import write_manifest
 from areograph.artefacts.types import SourceError
@@ -56,6 +59,32 @@ class DownloadError(SourceError):
     """
 
 
+class _Retry(Retry):
+    """urllib3's Retry with this module's schedule: the first wait is ``backoff_factor``, then doubles.
+
+    (urllib3's own retries the first time at once.) A ``Retry-After`` is honoured on every status
+    retried, not only 413/429/503, and wins over the backoff up to ``retry_after_max``.
+    """
+
+    RETRY_AFTER_STATUS_CODES = RETRY_STATUSES
+
+    def get_backoff_time(self) -> float:
+        errors = len(self.history)
+        return 0.0 if errors == 0 else min(self.backoff_factor * 2 ** (errors - 1), self.backoff_max)
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        """Seconds (fractions too: some services send ``0.2``) or an HTTP date; 0 (so the backoff) if
+        neither, where urllib3 would fail the whole request over one malformed header."""
+        try:
+            return min(max(float(retry_after), 0.0), self.retry_after_max)
+        except ValueError:
+            pass
+        try:
+            return super().parse_retry_after(retry_after)
+        except InvalidHeader:
+            return 0.0
+
+
 @dataclass(frozen=True)
 class DownloadPolicy:
     """How hard to try: retries, backoff, timeouts and parallelism (tests use tiny backoffs)."""
@@ -70,11 +99,18 @@ class DownloadPolicy:
     progress: bool = True
     keep_partial: bool = False  # keep a failed download's .part file for a later resume
 
-    def wait_s(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds to sleep before retry number ``attempt`` (0-based); Retry-After wins if given."""
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.retry_after_max_s)
-        return min(self.backoff_s * (2**attempt), self.backoff_max_s)
+    def retry(self) -> Retry:
+        """The one retry policy: statuses, connection errors and broken bodies all count against it."""
+        return _Retry(
+            total=self.retries,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods={"GET"},
+            backoff_factor=self.backoff_s,
+            backoff_max=self.backoff_max_s,
+            respect_retry_after_header=True,
+            retry_after_max=self.retry_after_max_s,
+            raise_on_status=False,  # the last 5xx comes back as a response, so its status can be named
+        )
 
 
 def policy_from_options(options: Mapping[str, Any], **overrides: Any) -> DownloadPolicy:
@@ -107,9 +143,9 @@ _local = threading.local()
 
 
 def make_session(policy: DownloadPolicy) -> requests.Session:
-    """A session whose connection pool fits the policy's parallelism (retries are done by us)."""
+    """A session that retries by ``policy.retry()``, with a connection pool that fits its parallelism."""
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(policy.workers, 4), max_retries=0)
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(policy.workers, 4), max_retries=policy.retry())
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = USER_AGENT
@@ -117,21 +153,49 @@ def make_session(policy: DownloadPolicy) -> requests.Session:
 
 
 def _thread_session(policy: DownloadPolicy) -> requests.Session:
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = _local.session = make_session(policy)
-    return session
+    """One session per thread and policy (the policy's retries live in the session's adapter)."""
+    sessions = _local.__dict__.setdefault("sessions", {})
+    if policy not in sessions:
+        sessions[policy] = make_session(policy)
+    return sessions[policy]
 
 
-def _retry_after(resp: requests.Response) -> float | None:
-    value = resp.headers.get("Retry-After")
-    if not value:
-        return None
+def _get(session: requests.Session, url: str, policy: DownloadPolicy, **kwargs: Any) -> requests.Response:
+    """One GET whose statuses and connection errors the session's Retry has already retried.
+
+    A response whose status is still a retried one, or a connection error, is final here: a
+    DownloadError naming the URL, the attempts and the status or cause. Other statuses come back.
+    """
+    shown = redact(url)
     try:
-        return float(value)
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value)
-        return when.timestamp() - time.time() if when else None
+        resp = session.get(url, timeout=policy.timeout_s, **kwargs)
+    except requests.RequestException as exc:
+        why = exc.args[0].reason if exc.args and isinstance(exc.args[0], MaxRetryError) else exc
+        raise DownloadError(
+            f"GET {shown} failed after {policy.retries + 1} attempts: connection error ({type(why).__name__})"
+        ) from None
+    if resp.status_code in RETRY_STATUSES:
+        history = getattr(getattr(resp.raw, "retries", None), "history", ())
+        resp.close()
+        raise DownloadError(f"GET {shown} failed after {len(history) + 1} attempts: {_status_text(resp)}")
+    return resp
+
+
+def _until_whole(policy: DownloadPolicy, url: str, attempt: Callable[[], str]) -> None:
+    """Repeat ``attempt`` (which returns "" when done, else what went wrong) on the policy's Retry.
+
+    For what the session's own retries cannot see: a body cut off or short after good headers.
+    """
+    retry, attempts = policy.retry(), 1
+    while last := attempt():
+        try:
+            retry = retry.increment(method="GET", url=url, error=ProtocolError(last))
+        except MaxRetryError:
+            raise DownloadError(f"GET {redact(url)} failed after {attempts} attempts: {last}") from None
+        log.info("%s: %s; retry %d/%d in %.2f s", redact(url), last, attempts, policy.retries,
+                 retry.get_backoff_time())  # fmt: skip
+        retry.sleep()
+        attempts += 1
 
 
 def _status_text(resp: requests.Response) -> str:
@@ -178,42 +242,38 @@ def _attempt(
     policy: DownloadPolicy,
     size: int | None,
     params: Mapping[str, Any] | None,
-) -> tuple[bool, str, float | None]:
-    """One GET appending to ``part``: (complete?, what went wrong, Retry-After seconds)."""
+) -> str:
+    """One GET appending to ``part``: "" once ``part`` is complete, else what went wrong."""
     offset = part.stat().st_size if part.exists() else 0
     # identity encoding: byte offsets must be offsets into the file itself, not into a gzip stream
     headers = {"Accept-Encoding": "identity"} | ({"Range": f"bytes={offset}-"} if offset else {})
-    expected: int | None = None
-    try:
-        with session.get(url, params=params, headers=headers, stream=True, timeout=policy.timeout_s) as resp:
-            if resp.status_code == 416 and offset:  # is our .part already the whole file?
-                m = re.match(r"bytes \*/(\d+)", resp.headers.get("Content-Range", ""))
-                whole = size if size is not None else (int(m.group(1)) if m else None)
-                if whole == offset:
-                    return True, "", None
-                part.unlink()
-                return False, f"{_status_text(resp)} for a resume at byte {offset}", None
-            if resp.status_code in RETRY_STATUSES:
-                return False, _status_text(resp), _retry_after(resp)
-            if resp.status_code not in (200, 206):
-                raise DownloadError(f"GET {redact(resp.url)} failed: {_status_text(resp)} (not retried)")
-            if resp.status_code == 200:  # a fresh body (or a server that ignored our Range)
-                offset = 0
-            expected = _total_size(resp, offset)
+    with _get(session, url, policy, params=params, headers=headers, stream=True) as resp:
+        if resp.status_code == 416 and offset:  # is our .part already the whole file?
+            m = re.match(r"bytes \*/(\d+)", resp.headers.get("Content-Range", ""))
+            whole = size if size is not None else (int(m.group(1)) if m else None)
+            if whole == offset:
+                return ""
+            part.unlink()
+            return f"{_status_text(resp)} for a resume at byte {offset}"
+        if resp.status_code not in (200, 206):
+            raise DownloadError(f"GET {redact(resp.url)} failed: {_status_text(resp)} (not retried)")
+        if resp.status_code == 200:  # a fresh body (or a server that ignored our Range)
+            offset = 0
+        expected = _total_size(resp, offset)
+        try:
             with open(part, "ab" if offset else "wb") as fh:
                 # read1 hands over whatever arrived, so a connection cut keeps every byte received
                 while block := resp.raw.read1(policy.chunk_bytes):
                     fh.write(block)
-    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-        got = part.stat().st_size if part.exists() else 0
-        return False, f"connection error after {got} bytes ({type(exc).__name__})", None
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            return f"connection error after {part.stat().st_size} bytes ({type(exc).__name__})"
     got = part.stat().st_size
     want = size if size is not None else expected
     if want is not None and got != want:
         if got > want:
             part.unlink()
-        return False, f"received {got} bytes, expected {want}", None
-    return True, "", None
+        return f"received {got} bytes, expected {want}"
+    return ""
 
 
 def download_file(
@@ -231,7 +291,8 @@ def download_file(
     Bytes go to ``dest + '.part'``; a dropped connection resumes with ``Range`` from the bytes already
     there (restarting if the server ignores the range). The rename happens only once the size matches
     ``size`` / the server's declared length and ``checksum`` matches. Raises DownloadError otherwise,
-    and removes the ``.part`` file unless ``policy.keep_partial``.
+    and removes the ``.part`` file unless ``policy.keep_partial``. A ``session`` passed in should
+    come from :func:`make_session` (its adapter holds the retries).
     """
     policy = policy or DownloadPolicy()
     dest = Path(dest)
@@ -240,24 +301,14 @@ def download_file(
     session = session or _thread_session(policy)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
-    shown = redact(url)
     try:
-        for attempt in range(policy.retries + 1):
-            done, last, retry_after = _attempt(session, url, part, policy, size, params)
-            if done:
-                break
-            if attempt < policy.retries:
-                wait = policy.wait_s(attempt, retry_after)
-                log.info("%s: %s; retry %d/%d in %.2f s", shown, last, attempt + 1, policy.retries, wait)
-                time.sleep(wait)
-        else:
-            raise DownloadError(f"GET {shown} failed after {policy.retries + 1} attempts: {last}")
+        _until_whole(policy, url, lambda: _attempt(session, url, part, policy, size, params))
         if checksum:
             try:
                 _verify_checksum(part, checksum)
             except ValueError as exc:
                 part.unlink()
-                raise DownloadError(f"GET {shown}: {exc}") from None
+                raise DownloadError(f"GET {redact(url)}: {exc}") from None
         os.replace(part, dest)
     except BaseException:
         if part.exists() and not policy.keep_partial:
@@ -316,28 +367,23 @@ def get_bytes(
     policy: DownloadPolicy | None = None,
     session: requests.Session | None = None,
 ) -> bytes:
-    """GET a small response (an API page, an index label) into memory with the same retry rules."""
+    """GET a small response (an API page, an index label) into memory with the same retry policy."""
     policy = policy or DownloadPolicy()
     session = session or _thread_session(policy)
-    shown = redact(url)
-    last = "no attempt made"
-    for attempt in range(policy.retries + 1):
-        wait = policy.wait_s(attempt)
+    body: list[bytes] = []
+
+    def attempt() -> str:
+        resp = _get(session, url, policy, params=params)  # statuses and connection errors retried there
+        if resp.status_code != 200:
+            raise DownloadError(f"GET {redact(resp.url)} failed: {_status_text(resp)} (not retried)")
         try:
-            resp = session.get(url, params=params, timeout=policy.timeout_s)
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            last = f"connection error: {type(exc).__name__}"
-        else:
-            if resp.status_code == 200:
-                return resp.content
-            last = _status_text(resp)
-            if resp.status_code not in RETRY_STATUSES:
-                raise DownloadError(f"GET {redact(resp.url)} failed: {last} (not retried)")
-            wait = policy.wait_s(attempt, _retry_after(resp))
-        if attempt < policy.retries:
-            log.info("%s: %s, retry %d/%d in %.2f s", shown, last, attempt + 1, policy.retries, wait)
-            time.sleep(wait)
-    raise DownloadError(f"GET {shown} failed after {policy.retries + 1} attempts: {last}")
+            body.append(resp.content)
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            return f"connection error ({type(exc).__name__})"
+        return ""
+
+    _until_whole(policy, url, attempt)
+    return body[-1]
 
 
 def get_json(

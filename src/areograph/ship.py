@@ -28,6 +28,9 @@ from areograph.artefacts.model_dir import ModelMeta, model_file
 from areograph.artefacts.shipped import SHIPPED_FILES, shipped_files
 from areograph.atomic import atomic_path
 from areograph.config import load_config
+from areograph.evaluation.cards import metric_legend, model_card
+from areograph.evaluation.metrics import WHOLE_REGION_METRICS
+from areograph.evaluation.tables import markdown_table, whole_region_rows
 from areograph.training.checkpoint import load_file, write_torch_file
 
 log = logging.getLogger("areograph.ship")
@@ -66,8 +69,9 @@ def _export(payload: dict[str, Any], model_path: Path, out_path: Path, max_mb: f
     return {"size_mb": round(n_bytes / 1e6, 2), "parameters": n_params, "step": payload.get("step")}
 
 
-def wall_time_s(benchmark_tsv: Path) -> float | None:
-    """Seconds of the training job from its Snakemake benchmark file (None when absent)."""
+def _benchmark_wall_s(benchmark_tsv: Path) -> float | None:
+    """Seconds of the training job from its Snakemake benchmark file (None when absent): what a card
+    says of a model file written before the trainer recorded its own wall time."""
     path = Path(benchmark_tsv)
     if not path.is_file():
         return None
@@ -76,25 +80,19 @@ def wall_time_s(benchmark_tsv: Path) -> float | None:
     return float(rows[-1]["s"]) if rows else None
 
 
-def training_device(log_path: Path) -> str:
-    """The device the trainer logged ("training on cpu (...)"), or "unknown"."""
+def _logged_device(log_path: Path) -> str | None:
+    """The device the trainer logged ("training on cpu (...)"), or None: only for model files written
+    before the trainer recorded its device in them."""
     path = Path(log_path)
     text = path.read_text(errors="replace") if path.is_file() else ""
     found = re.findall(r"training on (\S+) \(", text)
-    return found[-1] if found else "unknown"
+    return found[-1] if found else None
 
 
 # --- terrain generator ---------------------------------------------------------------------------
 
 
-def _table(metrics: Mapping[str, Any], model: str) -> str:
-    cols = ["l1", "block_l1", "texture", "palette", "psnr", "ssim"]
-    lines = ["| region | method | " + " | ".join(cols) + " |", "|---" * (len(cols) + 2) + "|"]
-    for region, entry in metrics["regions"].items():
-        for method, scores in entry["methods"].items():
-            name = f"**{method}**" if method == model else method
-            lines.append(f"| {region} | {name} | " + " | ".join(f"{scores[c]:.4g}" for c in cols) + " |")
-    return "\n".join(lines)
+QUANTILES_NOTE = "; plus 1001 Earth elevation quantiles (Mars quantile rule)"
 
 
 def terrain_card(
@@ -104,40 +102,33 @@ def terrain_card(
     payload: Mapping[str, Any],
     metrics: Mapping[str, Any],
     config_file: str,
-    device: str,
-    wall_s: float | None,
     licence: str,
     retrain: str,
+    logged_device: str | None = None,
+    benchmark_wall_s: float | None = None,
 ) -> str:
-    """Markdown card: data, config, steps, device, wall time, validation figures, licence."""
+    """Markdown card (templates/terrain_card.md): data, config, steps, device, wall time, figures, licence."""
     meta, train_cfg = dict(payload.get("extra_meta", {})), payload.get("train_config", {})
-    spec = payload["generator"]["spec"]
     quant = meta.pop("earth_reference_quantiles_m", None)
     inputs = " + ".join(meta.get("conditioning", ["elevation"]))
-    title = title or f"Terraforming generator: pix2pix U-Net, {inputs} -> Sentinel-2 RGB"
-    wall = "unknown" if wall_s is None else f"{wall_s / 60:.1f} min (the last run, resumed from a checkpoint)"
-    return f"""# {title}
-
-| | |
-|---|---|
-| model | `{spec["name"]}` {json.dumps(spec.get("kwargs", {}))} |
-| parameters | {export["parameters"]:,} (fp16 file: {export["size_mb"]} MB) |
-| trained with | `{config_file}`, terrain model `{model}`, {payload.get("step")} steps |
-| device, wall time | {device}, {wall} |
-| optimiser | {json.dumps(train_cfg)} |
-| inputs | {json.dumps(meta)}{"; plus 1001 Earth elevation quantiles (Mars quantile rule)" if quant else ""} |
-| licence | {licence} |
-
-Retrain: `{retrain}`
-
-## Validation: whole regions never trained on
-
-Training regions: {", ".join(metrics.get("train_regions", []))} ({metrics.get("n_train_tiles")} tiles).
-Lower is better for l1, block_l1 (1.6 km block means), texture (Laplacian-pyramid patch SWD x 1e3) and
-palette (CIELAB pixel SWD); higher for PSNR and SSIM.
-
-{_table(metrics, model)}
-"""
+    fields = {
+        "title": title or f"Terraforming generator: pix2pix U-Net, {inputs} -> Sentinel-2 RGB",
+        "model_kwargs": json.dumps(payload["generator"]["spec"].get("kwargs", {})),
+        "parameters": f"{export['parameters']:,}",
+        "size_mb": export["size_mb"],
+        "config_file": config_file,
+        "model": model,
+        "optimiser": json.dumps(train_cfg),
+        "inputs": json.dumps(meta) + (QUANTILES_NOTE if quant else ""),
+        "licence": licence,
+        "retrain": retrain,
+        "train_regions": ", ".join(metrics.get("train_regions", [])),
+        "n_train_tiles": metrics.get("n_train_tiles"),
+        "whole_region_legend": metric_legend(WHOLE_REGION_METRICS),
+        "whole_region_table": markdown_table(whole_region_rows(metrics), WHOLE_REGION_METRICS, model)
+        or "(no whole-region figures in this evaluation)",
+    }
+    return model_card("terrain", payload, metrics, fields, model, logged_device, benchmark_wall_s)
 
 
 def export_model(
@@ -159,18 +150,8 @@ def export_model(
     payload = load_file(Path(model_path))
     export = _export(payload, Path(model_path), Path(out_model), max_mb)
     metrics = json.loads(Path(metrics_json).read_text())
-    card = terrain_card(
-        title,
-        model,
-        export,
-        payload,
-        metrics,
-        config_file,
-        training_device(Path(train_log)),
-        wall_time_s(Path(benchmark_tsv)),
-        licence,
-        retrain,
-    )
+    card = terrain_card(title, model, export, payload, metrics, config_file, licence, retrain,
+                        _logged_device(Path(train_log)), _benchmark_wall_s(Path(benchmark_tsv)))  # fmt: skip
     with atomic_path(out_card) as tmp:
         tmp.write_text(card)
     with atomic_path(out_metrics) as tmp:
@@ -235,13 +216,6 @@ def compact_metrics(metrics: Mapping[str, Any]) -> str:
     return text[:-2] + ',\n "frames": [\n' + frames + "\n ]\n}\n"
 
 
-def _row(name: str, figures: Mapping[str, Any]) -> str:
-    return (
-        f"| {name} | {figures['ciede2000']:.2f} | {figures['colourfulness_ratio_median']:.2f} | "
-        f"{figures['psnr']:.2f} | {figures['ssim']:.3f} | {figures['n_frames']} |"
-    )
-
-
 def _validation_sets(metrics: Mapping[str, Any]) -> str:
     groups = metrics.get("groups") or {}
     if not groups:
@@ -275,77 +249,44 @@ def _targets(summary: Mapping[str, Any], method: str) -> list[str]:
 
 
 def colouriser_card(
-    meta: Mapping[str, Any],
-    train_config: Mapping[str, Any],
-    spec: Mapping[str, Any],
+    payload: Mapping[str, Any],
     metrics: Mapping[str, Any],
     source: Mapping[str, Any],
     rovers: Mapping[str, Any],
-    wall_s: float | None,
     n_bytes: int,
     method: str = "colouriser",
+    benchmark_wall_s: float | None = None,
 ) -> str:
-    """Markdown model card: data, config, steps, device, wall time, validation figures, licence."""
-    summary = metrics["summary"]
+    """Markdown card (templates/colour_card.md): data, config, steps, device, wall time, figures, licence."""
+    meta, train_config = payload["extra_meta"], payload["train_config"]
+    spec = payload["generator"]["spec"]
     kwargs = {k: v for k, v in spec["kwargs"].items() if k not in ("centres", "weights")}
     window = rovers["render"].get("window_px") or ModelMeta.from_dict(meta).tile_px
     overlap = rovers["render"].get("overlap_px")
     overlap = window // 2 if overlap is None and window else overlap
-    lines = [
-        "# Rover colouriser (L -> ab), shipped weights",
-        "",
-        f"- **Model**: `{spec['name']}` {json.dumps(kwargs)}"
-        + (f", {len(spec['kwargs']['centres'])} ab bins" if "centres" in spec["kwargs"] else ""),
-        f"- **Loss**: {meta.get('loss')}; class-aware sampling {json.dumps(meta.get('sampling') or {})}",
-        f"- **Data**: `{source['adapter']}` {json.dumps(source.get('options') or {})}; training patches "
-        f"{meta.get('tile_px') or meta.get('patch_px')} px from frames resized to "
-        f"{meta.get('max_side_px')} px long side; the "
-        "authors' train split (sols 3-180) after the quality filter",
-        f"- **Training**: {train_config['steps']} steps, batch {train_config['batch_size']}, Adam "
+    change = metrics["ciede2000_change_vs_mean_colour_pct"].get(method, {})
+    fields = {
+        "model_kwargs": json.dumps(kwargs),
+        "ab_bins": f", {len(spec['kwargs']['centres'])} ab bins" if "centres" in spec["kwargs"] else "",
+        "loss": meta.get("loss"),
+        "sampling": json.dumps(meta.get("sampling") or {}),
+        "adapter": source["adapter"],
+        "adapter_options": json.dumps(source.get("options") or {}),
+        "tile_px": meta.get("tile_px") or meta.get("patch_px"),
+        "max_side_px": meta.get("max_side_px"),
+        "training": f"{train_config['steps']} steps, batch {train_config['batch_size']}, Adam "
         f"{train_config['lr']} / beta1 {train_config['beta1']}, linear decay from "
         f"{train_config['decay_start_fraction']:.0%} of the steps, seed {train_config['seed']}",
-        f"- **Device**: {train_config['device']} (this run: CPU, 1 thread), precision "
-        f"{train_config.get('precision', 'auto')}"
-        + (f"; wall time {wall_s / 60:.1f} min" if wall_s is not None else ""),
-        f"- **File**: fp16 state dict, {n_bytes / 1e6:.1f} MB",
-        f"- **Inference**: windows {window} px overlapping by {overlap} px, blended; ab predicted at the "
-        "training scale and upsampled; the frame's own L is kept",
-        "",
-        f"## Validation ({_validation_sets(metrics)})",
-        "",
-        "Per group: `hardware` and `scenery` are the authors' val split (sols 182-564); each further group "
-        "is another colour set scored as a scenery source (frames the training split holds left out); "
-        "`scenery_sources` is the mean over the scenery sources, `macro` the mean of hardware and "
-        "`scenery_sources` (what the shipped method was chosen on); `overall` pools every frame.",
-        "",
-        "| method / group | mean CIEDE2000 | median colourfulness ratio | PSNR dB | SSIM | frames |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, groups in summary.items():
-        for group, figures in groups.items():
-            lines.append(_row(f"{name} / {group}", figures))
-    change = metrics["ciede2000_change_vs_mean_colour_pct"].get(method, {})
-    lines += [
-        "",
-        f"This model is `{method}` in the table. Its CIEDE2000 change against the constant mean colour: "
-        + ", ".join(f"{g} {v:+.1f} %" for g, v in change.items()),
-        "",
-        *_targets(summary, method),
-        "",
-        "## Reproduce",
-        "",
-        "`make colouriser-weights`, i.e. `snakemake ship_colouriser --cores 1 --configfile "
-        "configs/colouriser_msl.yaml`, then copy `results/msl/ship/colouriser/*` here. It trains every "
-        "method of the table (`rovers.colouriser`, `rovers.compare`, the baseline) and ships the one named "
-        "by `rovers.ship`, chosen from this table by the lowest macro CIEDE2000 (`best_by_macro` in the "
-        "metrics beside this card).",
-        "",
-        "## Licence",
-        "",
-        COLOURISER_LICENCE,
-        "",
-    ]
-    return "\n".join(lines)
+        "size_mb": f"{n_bytes / 1e6:.1f}",
+        "window": window,
+        "overlap": overlap,
+        "validation_sets": _validation_sets(metrics),
+        "method": method,
+        "change": ", ".join(f"{g} {v:+.1f} %" for g, v in change.items()),
+        "targets": "\n".join(_targets(metrics["summary"], method)),
+        "licence": COLOURISER_LICENCE,
+    }
+    return model_card("colour", payload, metrics, fields, method, benchmark_wall_s=benchmark_wall_s)
 
 
 def ship_colouriser(
@@ -368,10 +309,8 @@ def ship_colouriser(
     metrics = json.loads(Path(metrics_json).read_text())
     with atomic_path(out_metrics) as tmp:
         tmp.write_text(compact_metrics(metrics))
-    card = colouriser_card(
-        data["extra_meta"], data["train_config"], data["generator"]["spec"], metrics, source, rovers,
-        wall_time_s(Path(benchmark_tsv)), n_bytes, method,
-    )  # fmt: skip
+    wall_s = _benchmark_wall_s(Path(benchmark_tsv))
+    card = colouriser_card(data, metrics, source, rovers, n_bytes, method, wall_s)
     with atomic_path(out_card) as tmp:
         tmp.write_text(card)
     log.info("shipped %s (%.1f MB) with its model card", out_model, n_bytes / 1e6)

@@ -24,9 +24,10 @@ from areograph.config import region_source, sea_level_for, tiles_shape, window_o
 from areograph.data.pairs import PairDataset, pack_pairs, training_elevations
 from areograph.geo.grid import RegionGrid, check_region_name, region_grid
 from areograph.geo.tiling import MAX_DROPPED_FRACTION, TileReport, tile_region
+from areograph.models.specs import SpecInputs
 from areograph.render.mosaic import render_mars
 from areograph.sources import get_source
-from areograph.training.modes import BASELINE, TrainingMode
+from areograph.training.kinds import terrain_kind
 from areograph.training.trainer import TrainConfig, check_arithmetic, train
 
 log = logging.getLogger("areograph.terraform")
@@ -115,12 +116,6 @@ def pack_terrain_pairs(
     return summary
 
 
-# Terrain model kinds: which network is built and how it is trained (training/modes.py).
-KINDS: dict[str, TrainingMode] = {
-    "pix2pix": TrainingMode("pix2pix", "l1", adversarial=True),
-    "unet_l1": TrainingMode("pix2pix", "l1", adversarial=False),
-    "baseline": BASELINE,
-}
 # Quantiles of the training elevations stored with every model: the Mars ``quantile`` rule's reference.
 N_REFERENCE_QUANTILES = 1001
 
@@ -136,11 +131,10 @@ def train_terrain(
     threads: int = 1,
     conditioning: Sequence[str] = ("elevation",),
 ) -> Path:
-    """Train pix2pix (cGAN + L1), an L1-only U-Net or the seed baseline (MSE) on the packed Earth pairs."""
+    """Train a terrain kind (training/kinds.py: pix2pix, unet_l1, baseline) on the packed Earth pairs."""
     torch.set_num_threads(max(1, threads))
     check_arithmetic(training)  # a refused precision stops here, before the data are read
-    if kind not in KINDS:
-        raise ValueError(f"unknown terrain model kind {kind!r}; expected one of {sorted(KINDS)}")
+    model_kind = terrain_kind(kind)  # which network and how it trains: training/kinds.py
     settings = dict(training)
     load_px = settings.pop("load_px", tile_px + tile_px // 8 * 2)
     dataset = PairDataset(
@@ -152,11 +146,10 @@ def train_terrain(
         seed=settings.get("seed", 0),
         conditioning=tuple(conditioning),
     )
-    mode = KINDS[kind]
-    generator, discriminator = mode.specs(
-        len(dataset.conditioning), 3, models["pix2pix"], models["baseline"], tile_px
+    generator, discriminator = model_kind.specs(
+        SpecInputs(len(dataset.conditioning), 3, tile_px, models["pix2pix"], models["baseline"])
     )
-    cfg = TrainConfig(**settings, **mode.trainer)
+    cfg = TrainConfig(**settings, **model_kind.trainer)
     reference = np.quantile(training_elevations(Path(packed)), np.linspace(0, 1, N_REFERENCE_QUANTILES))
     meta = ModelMeta(
         task=TERRAIN_TASK,

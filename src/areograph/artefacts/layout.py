@@ -3,8 +3,8 @@
 The rules spell every path as a template in the rule itself (``results("models/terrain_{model}",
 MODEL_FILE)``), so a reader sees a rule's files at a glance. The few paths code finds again, ship.py a
 trained model's evaluation, benchmark and log and config.py the model files the evaluation suites score,
-go through these functions; tests/test_workflow.py checks against a dry run that they are where the rules
-write. What is inside each folder is the business of its own contract (model_dir.py, evaluation.py,
+go through these functions; tests/workflow/test_workflow.py checks against a dry run that they are where
+the rules write. What is inside each folder is the business of its own contract (model_dir.py, evaluation.py,
 shipped.py).
 """
 

@@ -164,6 +164,37 @@ class ModelMeta:
         return float(lo), float(hi)
 
 
+@dataclass(frozen=True)
+class TrainingRun:
+    """How a model file's training ran: the ``training_run`` record of model.pt, read by the model cards.
+
+    ``device`` is the torch device it trained on ("cpu", "cuda:0"), ``precision`` the arithmetic
+    (training/precision.py), ``wall_s`` the seconds the training loop took in the process that finished
+    it, which trained from ``start_step`` (0, or the checkpoint it resumed from) to ``steps``. Provenance
+    only: nothing that runs the model reads it, and it lives outside ``extra_meta`` so a resumed run's
+    checkpoint still matches. Files from before the record existed have none (:meth:`from_dict` of None).
+    """
+
+    device: str
+    precision: str
+    wall_s: float
+    steps: int
+    start_step: int = 0
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> TrainingRun | None:
+        """The record of a model file's ``training_run`` entry; None for files written before it existed."""
+        if not data:
+            return None
+        return cls(str(data["device"]), str(data["precision"]), float(data["wall_s"]), int(data["steps"]),
+                   int(data.get("start_step", 0)))  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for the model file."""
+        return {"device": self.device, "precision": self.precision, "wall_s": self.wall_s,
+                "steps": self.steps, "start_step": self.start_step}  # fmt: skip
+
+
 def _plain(value: Any) -> Any:
     """Lists of floats for sequences of numbers, so (1, 2) and [1.0, 2.0] compare and print alike."""
     if isinstance(value, list | tuple):

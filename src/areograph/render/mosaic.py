@@ -24,9 +24,9 @@ from areograph.atomic import atomic_path
 from areograph.data.conditioning import conditioning_stack, pixel_latitudes
 from areograph.data.elevation import mars_with_sea, scale_elevation
 from areograph.data.pairs import training_elevations
+from areograph.evaluation.lattice import lattice_ratios
 from areograph.geo.footprint import footprint_path, write_footprint
 from areograph.geo.geotiff import write_cog
-from areograph.lattice import lattice_ratios
 from areograph.render.predictor import generator_predictor
 from areograph.render.windows import predict_blended
 from areograph.training.checkpoint import load_generator, load_model_meta, model_scaling

@@ -17,7 +17,7 @@ def generator_predictor(
 
     Batches run in inference mode on the model's device, channels_last (NHWC convolutions). ``precision``
     (training/precision.py): auto = bf16 autocast on CUDA and on CPUs with native bf16, fp32 elsewhere;
-    the bf16 render differs from fp32 by under one 8-bit level on average (README "Benchmarks").
+    the bf16 render differs from fp32 by under one 8-bit level on average (docs/performance.md).
     """
     model.eval()
     device = next(model.parameters()).device

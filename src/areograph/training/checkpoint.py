@@ -19,10 +19,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from areograph.artefacts.model_dir import ModelMeta
+from areograph.artefacts.model_dir import ModelMeta, TrainingRun
 from areograph.artefacts.types import ModelMismatchError
 from areograph.atomic import atomic_path
-from areograph.models.init import build_model
+from areograph.models.registry import build_model
 
 CHECKPOINT_FORMAT = "areograph.checkpoint/1"
 MODEL_FORMAT = "areograph.model/1"
@@ -138,8 +138,12 @@ def save_model(
     step: int,
     extra_meta: dict[str, Any] | None = None,
     train_config: dict[str, Any] | None = None,
+    training_run: TrainingRun | None = None,
 ) -> Path:
-    """Write the final self-describing generator file (spec + weights + metadata) atomically."""
+    """Write the final self-describing generator file (spec + weights + metadata) atomically.
+
+    ``training_run`` (device, precision, wall time) is stored as the file's ``training_run`` entry.
+    """
     payload = {
         "format": MODEL_FORMAT,
         "generator": {"spec": generator_spec, "state_dict": cpu_state_dict(generator)},
@@ -147,6 +151,8 @@ def save_model(
         "extra_meta": dict(extra_meta or {}),
         "train_config": dict(train_config or {}),
     }
+    if training_run is not None:
+        payload["training_run"] = training_run.to_dict()
     return write_torch_file(path, payload)
 
 
@@ -210,6 +216,11 @@ def load_model_meta(path: Path) -> ModelMeta:
             f"but the generator reads {inputs}"
         )
     return meta
+
+
+def training_run_of(data: dict[str, Any]) -> TrainingRun | None:
+    """The training record of a loaded model file (:func:`load_file`); None for files without one."""
+    return TrainingRun.from_dict(data.get("training_run"))
 
 
 def model_scaling(

@@ -24,6 +24,7 @@ import logging
 import os
 import random
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,8 +39,9 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from areograph.artefacts.model_dir import checkpoint_file, losses_files, model_file
-from areograph.models.init import build_model, init_weights
+from areograph.artefacts.model_dir import TrainingRun, checkpoint_file, losses_files, model_file
+from areograph.models.init import init_weights
+from areograph.models.registry import build_model
 from areograph.training.checkpoint import (
     build_from_entry,
     capture_rng_state,
@@ -56,7 +58,6 @@ from areograph.training.schedule import StepSampler, WeightedStepSampler, make_s
 
 log = logging.getLogger(__name__)
 
-MODES = ("pix2pix", "regression", "classification")
 # Weight of the colourfulness-matching term beside L1 (same scaled units: L1 of ab vs chroma spread).
 COLOURFULNESS_WEIGHT = 1.0
 
@@ -230,6 +231,46 @@ def classification_step(
     return {"loss": loss.detach().float()}
 
 
+Autocast = Callable[[], contextlib.AbstractContextManager[Any]]
+Losses = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Update:
+    """One training update rule: what a step does, the loss terms it logs, whether a discriminator joins."""
+
+    step: Callable[[_Run, torch.Tensor, torch.Tensor, Autocast], Losses]
+    terms: tuple[str, ...]
+    adversarial: bool
+
+
+def _pix2pix_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Autocast) -> Losses:
+    g, d = run.wrapped["generator"], run.wrapped["discriminator"]
+    opt_g, opt_d = run.opts["generator"], run.opts["discriminator"]
+    return pix2pix_step(g, d, opt_g, opt_d, cond, target, run.cfg.lambda_l1, autocast)
+
+
+def _regression_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Autocast) -> Losses:
+    loss_fn = REGRESSION_LOSSES[run.cfg.regression_loss]
+    return regression_step(run.wrapped["generator"], run.opts["generator"], cond, target, loss_fn, autocast)
+
+
+def _classification_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Autocast) -> Losses:
+    return classification_step(run.wrapped["generator"], run.opts["generator"], cond, target, autocast)
+
+
+# The update rules by TrainConfig.mode, which a model kind chooses (training/kinds.py). The names are
+# stored in every checkpoint and model file's train_config, so they never change: "pix2pix" is the
+# adversarial update (cGAN + lambda * L1), "regression" fits ``regression_loss``, "classification" the
+# generator's own loss.
+UPDATES: dict[str, Update] = {
+    "pix2pix": Update(_pix2pix_update, PIX2PIX_TERMS, adversarial=True),
+    "regression": Update(_regression_update, REGRESSION_TERMS, adversarial=False),
+    "classification": Update(_classification_update, REGRESSION_TERMS, adversarial=False),
+}
+MODES = tuple(UPDATES)
+
+
 def _seed_all(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -256,7 +297,8 @@ class _Run:
         self.specs, self.cfg, self.device = specs, cfg, device
         self.precision: Precision = resolve_precision(cfg.precision, device, cfg.channels_last)
         self.nets = {r: init_weights(build_model(s["name"], **s.get("kwargs", {}))) for r, s in specs.items()}
-        self.terms = PIX2PIX_TERMS if cfg.mode == "pix2pix" else REGRESSION_TERMS
+        self.update = UPDATES[cfg.mode]
+        self.terms = self.update.terms
 
     def setup(self, world: int) -> None:
         """Move to the device, build optimisers + schedulers and the (DDP-wrapped when world > 1) views."""
@@ -264,7 +306,7 @@ class _Run:
         for net in self.nets.values():
             net.to(self.device, memory_format=self.precision.memory_format).train()
         # fused: one pass over each parameter instead of the foreach path's seven; 6x faster on a 64 M
-        # parameter update on a 2-core CPU, which is ~15 % of a batch-1 step (README "Benchmarks").
+        # parameter update on a 2-core CPU, which is ~15 % of a batch-1 step (docs/performance.md).
         self.opts = {
             r: torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999), fused=True)
             for r, n in self.nets.items()
@@ -295,15 +337,7 @@ class _Run:
         target = batch["target"].to(self.device, non_blocking=True, memory_format=fmt)
         lr = self.opts["generator"].param_groups[0]["lr"]
         autocast = functools.partial(self.precision.autocast, self.device)
-        g, opt_g = self.wrapped["generator"], self.opts["generator"]
-        if self.cfg.mode == "pix2pix":
-            d, opt_d = self.wrapped["discriminator"], self.opts["discriminator"]
-            losses = pix2pix_step(g, d, opt_g, opt_d, cond, target, self.cfg.lambda_l1, autocast)
-        elif self.cfg.mode == "classification":
-            losses = classification_step(g, opt_g, cond, target, autocast)
-        else:
-            loss_fn = REGRESSION_LOSSES[self.cfg.regression_loss]
-            losses = regression_step(g, opt_g, cond, target, loss_fn, autocast)
+        losses = self.update.step(self, cond, target, autocast)
         for sched in self.scheds.values():
             sched.step()
         return torch.stack([torch.tensor(lr, device=self.device), *(losses[t] for t in self.terms)])
@@ -339,12 +373,12 @@ def train(
 ) -> Path:
     """Train (or resume training) a generator and return the path of the final ``out_dir/model.pt``.
 
-    ``*_spec`` is ``{"name": registry name, "kwargs": {...}}``; ``mode="pix2pix"`` needs a discriminator
-    spec whose input channels equal cond + target channels, ``mode="regression"`` takes none.
+    ``*_spec`` is ``{"name": registry name, "kwargs": {...}}``; an adversarial mode (``UPDATES``) needs a
+    discriminator spec whose input channels equal cond + target channels, the others take none.
     ``extra_meta`` (plain values only) is stored in the checkpoint and model file.
     """
-    if (cfg.mode == "pix2pix") != (discriminator_spec is not None):
-        need = "needs" if cfg.mode == "pix2pix" else "takes no"
+    if UPDATES[cfg.mode].adversarial != (discriminator_spec is not None):
+        need = "needs" if UPDATES[cfg.mode].adversarial else "takes no"
         raise ValueError(f"mode {cfg.mode!r} {need} discriminator_spec")
     try:  # checkpoints load with weights_only=True, which accepts plain values only
         json.dumps(extra_meta or {})
@@ -434,6 +468,7 @@ def _train(
             log.info("step %d of %d: %s", step, cfg.steps, ", ".join(f"{k} {v:.4g}" for k, v in last.items()))
 
     quiet = rank != 0 or not sys.stderr.isatty()
+    began = time.monotonic()  # the model file records this process's training time (TrainingRun)
     with tqdm(total=cfg.steps, initial=start, desc="train", disable=quiet, leave=False) as progress:
         batches = iter(loader)
         for step in range(start, cfg.steps):
@@ -448,7 +483,10 @@ def _train(
         if start == cfg.steps:  # nothing left to train: restore the outputs a rerun may have deleted
             write_losses(csv_path, ["step", "lr", *run.terms], rows)
             plot_losses(csv_path, png_path)
-        save_model(final, specs["generator"], run.nets["generator"], cfg.steps, extra_meta, asdict(cfg))
+        wall_s = round(time.monotonic() - began, 1)
+        record = TrainingRun(str(device), run.precision.name, wall_s, cfg.steps, start)
+        generator = run.nets["generator"]
+        save_model(final, specs["generator"], generator, cfg.steps, extra_meta, asdict(cfg), record)
     if world > 1:
         dist.barrier()
     return final

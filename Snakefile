@@ -21,7 +21,8 @@ configfile: "config.yaml"
 report: "report/workflow.rst"
 
 
-# Relative paths in the config (the weights) are looked up here, then in the workflow's folder.
+# Relative paths in the config (the weights) are looked up here, then in the workflow's folder. The
+# schema's defaults are filled in, so rules read config["a"]["b"] (config.py, config.schema.yaml).
 config = validate_config(config, base_dirs=[Path.cwd(), Path(workflow.basedir)])
 
 
@@ -66,4 +67,4 @@ rule train:
 rule planet:
     """Whole Mars: every planned region rendered and assembled into one global COG (planet.enabled)."""
     input:
-        PLANET_MOSAIC,
+        results("mars/planet", PLANET_MOSAIC),

@@ -4,13 +4,17 @@
 rule assemble_planet:
     """One global terraformed mosaic: Mars equirectangular (IAU_2015:49910) COG, feathered overlaps."""
     input:
-        planet_region_tifs,
+        # every planned region's mosaic (the plan is made here, when this job is asked for)
+        lambda w: expand(
+            results("mars/{region}", MOSAIC_FILES["tif"]),
+            region=RUN.planned_region_names(),
+        ),
     output:
-        PLANET_MOSAIC,
+        results("mars/planet", PLANET_MOSAIC),
     log:
-        f"{RESULTS}/logs/assemble_planet.log",
+        results("logs/assemble_planet.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/assemble_planet.tsv"
+        results("benchmarks/assemble_planet.tsv")
     conda:
         "../envs/terrain.yaml"
     threads: 1
@@ -18,7 +22,7 @@ rule assemble_planet:
         mem_mb=8000,
         runtime=480,
     params:
-        gsd_m=config.get("planet", {}).get("gsd_m", 1000),
-        feather_m=config.get("planet", {}).get("overlap_km", 20) * 1000,
+        gsd_m=config["planet"]["gsd_m"],
+        feather_m=config["planet"]["overlap_km"] * 1000,
     script:
         "../workflow_scripts/assemble_planet.py"

@@ -4,13 +4,16 @@
 rule mars_hypsometry:
     """The heights of every Mars region of the run as one distribution: one Mars -> Earth height map."""
     input:
-        tiles_dirs("elevation", HYPSOMETRY_REGIONS),
+        # with planet.enabled the planned regions too: planned only when this job is in the DAG
+        lambda w: expand(
+            results("tiles/{region}/elevation"), region=RUN.hypsometry_regions()
+        ),
     output:
-        MARS_HYPSOMETRY,
+        results("mars", HYPSOMETRY),
     log:
-        f"{RESULTS}/logs/mars_hypsometry.log",
+        results("logs/mars_hypsometry.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/mars_hypsometry.tsv"
+        results("benchmarks/mars_hypsometry.tsv")
     conda:
         "../envs/terrain.yaml"
     threads: 1
@@ -26,24 +29,24 @@ rule render_mars:
     input:
         unpack(render_inputs),
     output:
-        tif=mosaic("tif"),
-        footprint=mosaic("footprint"),
+        tif=results("mars/{region}", MOSAIC_FILES["tif"]),
+        footprint=results("mars/{region}", MOSAIC_FILES["footprint"]),
         quicklook=report(
-            mosaic("quicklook"),
+            results("mars/{region}", MOSAIC_FILES["quicklook"]),
             caption="../report/mars_quicklook.rst",
             category="Terraformed Mars",
             labels={"region": "{region}", "figure": "quicklook"},
         ),
         side_by_side=report(
-            mosaic("side_by_side"),
+            results("mars/{region}", MOSAIC_FILES["side_by_side"]),
             caption="../report/mars_side_by_side.rst",
             category="Terraformed Mars",
             labels={"region": "{region}", "figure": "hillshade | terraformed"},
         ),
     log:
-        f"{RESULTS}/logs/render_mars/{{region}}.log",
+        results("logs/render_mars/{region}.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/render_mars/{{region}}.tsv"
+        results("benchmarks/render_mars/{region}.tsv")
     conda:
         "../envs/train.yaml"
     threads: 2
@@ -53,6 +56,6 @@ rule render_mars:
     params:
         elevation=config["elevation"],
         render=config["render"],
-        sea_level_m=lambda w: sea_level_for(config, REGIONS[w.region]),
+        sea_level_m=lambda w: sea_level_for(config, RUN.region(w.region)),
     script:
         "../workflow_scripts/render_mars.py"

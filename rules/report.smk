@@ -10,16 +10,16 @@ rule viewer:
         unpack(viewer_inputs),
     output:
         report(
-            directory(viewer()),
+            directory(results("viewer/{region}")),
             htmlindex=VIEWER_PAGE,
             caption=f"{REPORT}/viewer.rst",
             category="Map viewers",
             labels={"region": "{region}"},
         ),
     log:
-        f"{RESULTS}/logs/viewer/{{region}}.log",
+        results("logs/viewer/{region}.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/viewer/{{region}}.tsv"
+        results("benchmarks/viewer/{region}.tsv")
     conda:
         "../envs/train.yaml"
     threads: 2
@@ -27,7 +27,7 @@ rule viewer:
         mem_mb=4000,
         runtime=30,
     params:
-        region=lambda w: REGIONS[w.region],
+        region=lambda w: RUN.region(w.region),
         render=config["render"],
     script:
         "../workflow_scripts/viewer.py"
@@ -36,18 +36,18 @@ rule viewer:
 rule metrics_table:
     """A metrics JSON as an HTML table for the report."""
     input:
-        eval_files(eval_dir(RESULTS, "{track}"))["metrics"],
+        results("eval/{track}", METRICS_JSON),
     output:
         report(
-            eval_files(eval_dir(RESULTS, "{track}"))["table"],
+            results("eval/{track}", METRICS_HTML),
             caption=f"{REPORT}/metrics_table.rst",
             category="Metrics",
             labels={"track": "{track}", "figure": "table"},
         ),
     log:
-        f"{RESULTS}/logs/metrics_table/{{track}}.log",
+        results("logs/metrics_table/{track}.log"),
     wildcard_constraints:
-        track="|".join([*TERRAIN_SUITES, *COLOUR_SUITES]),
+        track="|".join([*RUN.terrain_suites, *RUN.colour_suites]),
     conda:
         "../envs/train.yaml"
     threads: 1

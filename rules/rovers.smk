@@ -1,61 +1,24 @@
 # Rover colourisation track: colour frames (NASA raw-image APIs / labelled MSL set / sample) -> quality
 # filter -> LAB patches -> colourisers; greyscale Opportunity HazCam EDRs (PDS / sample) -> colourised
-# 5 FPS video, with the shipped weights when rovers.colouriser.weights is set.
+# 5 FPS video, with the shipped weights when rovers.colouriser.weights is set. The colour methods, the
+# evaluation suites and the shipped method are config.py RunPlan's (RUN.colour_dirs, RUN.colour_suites,
+# RUN.ship_method).
 ROVERS = config["rovers"]
-COMPARE = ROVERS.get("compare") or {}
-SHIPPED_COLOURISER = ROVERS["colouriser"].get("weights")
-# A relative weights path that is not there is the repository's own (so any --directory finds it).
-if (
-    SHIPPED_COLOURISER
-    and not Path(SHIPPED_COLOURISER).is_absolute()
-    and not Path(SHIPPED_COLOURISER).exists()
-):
-    SHIPPED_COLOURISER = str(Path(workflow.basedir) / SHIPPED_COLOURISER)
+# The two fetched collections: {collection wildcard: config sources key}.
+COLLECTIONS = {"colour": "rover_colour", "opportunity": "rover_grey"}
 
 
 wildcard_constraints:
     collection="|".join(COLLECTIONS),
-    variant="|".join(COMPARE) or "NO_VARIANT",
-
-
-# Other colour sets scored as scenery sources beside the val split ({group name: collection folder}).
-EVAL_SETS = ROVERS.get("eval_sets") or {}
-# Every colouriser this config trains: method name -> its folder under results/models/.
-TRAINED_COLOUR_DIRS = {
-    "colouriser": "colouriser",
-    "baseline": "colour_baseline",
-    **{v: f"colouriser_{v}" for v in COMPARE},
-}
-COLOUR_MODELS = {
-    m: f"{model_dir(RESULTS, d)}/{MODEL_FILE}" for m, d in TRAINED_COLOUR_DIRS.items()
-}
-# Evaluation suites as for the terrain (common.smk TERRAIN_SUITES): the default run scores the shipped
-# colouriser beside the mean-colour and greyscale baselines (colour); `snakemake train` scores the
-# colourisers trained here beside it (colour_trained). Without shipped weights both are of trained models.
-SHIPPED_COLOUR = {"shipped": SHIPPED_COLOURISER} if SHIPPED_COLOURISER else {}
-COLOUR_SUITES = {
-    "colour": SHIPPED_COLOUR or COLOUR_MODELS,
-    "colour_trained": COLOUR_MODELS | SHIPPED_COLOUR,
-}
-# Which trained model ship_colouriser packages: "colouriser", "baseline" or a `compare` variant.
-SHIP_METHOD = ROVERS.get("ship", "colouriser")
-if SHIP_METHOD not in ["colouriser", "baseline", *COMPARE]:
-    raise ValueError(
-        f"rovers.ship: {SHIP_METHOD!r} is not colouriser, baseline or a rovers.compare variant"
-    )
-# The benchmark of the training job that wrote it (its wall time goes on the model card).
-SHIP_BENCHMARK = {
-    "colouriser": benchmark_file(RESULTS, "train_colouriser"),
-    "baseline": benchmark_file(RESULTS, "train_colour_baseline"),
-}.get(SHIP_METHOD) or benchmark_file(RESULTS, "train_colour_variant", SHIP_METHOD)
+    variant="|".join(RUN.compare) or "NO_VARIANT",
 
 
 rule fetch_collection:
     """Download (or copy from the sample) one rover image collection with its MANIFEST.csv."""
     output:
-        directory(rover_collection()),
+        directory(results("raw/rovers/{collection}")),
     log:
-        f"{RESULTS}/logs/fetch_collection/{{collection}}.log",
+        results("logs/fetch_collection/{collection}.log"),
     conda:
         "../envs/rovers.yaml"
     threads: 1
@@ -72,14 +35,14 @@ rule fetch_collection:
 rule filter_rover_colour:
     """Quality filter: drop blurred, empty, corrupt, greyscale and duplicate frames; one report row each."""
     input:
-        rover_collection("colour"),
+        results("raw/rovers/colour"),
     output:
-        kept=directory(KEPT_FRAMES),
-        report=ROVER_PRODUCTS["quality_report"],
+        kept=directory(results("rovers/kept")),
+        report=results("rovers", ROVER_FILES["quality_report"]),
     log:
-        f"{RESULTS}/logs/filter_rover_colour.log",
+        results("logs/filter_rover_colour.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/filter_rover_colour.tsv"
+        results("benchmarks/filter_rover_colour.tsv")
     conda:
         "../envs/rovers.yaml"
     threads: 1
@@ -95,13 +58,13 @@ rule filter_rover_colour:
 rule pack_colour_patches:
     """LAB patches (L -> ab) of the kept frames, train/validation split by sol."""
     input:
-        KEPT_FRAMES,
+        results("rovers/kept"),
     output:
-        COLOUR_PATCHES_NPZ,
+        results("datasets", COLOUR_PATCHES),
     log:
-        f"{RESULTS}/logs/pack_colour_patches.log",
+        results("logs/pack_colour_patches.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/pack_colour_patches.tsv"
+        results("benchmarks/pack_colour_patches.tsv")
     conda:
         "../envs/rovers.yaml"
     threads: 1
@@ -117,13 +80,15 @@ rule pack_colour_patches:
 rule train_colouriser:
     """U-Net L -> ab colouriser (L1, optionally + PatchGAN) through the shared trainer."""
     input:
-        COLOUR_PATCHES_NPZ,
+        results("datasets", COLOUR_PATCHES),
     output:
-        model_outputs("colouriser"),
+        results("models/colouriser", MODEL_FILE),
+        results("models/colouriser", LOSSES_CSV),
+        loss_curve(results("models/colouriser", LOSSES_PNG), "colouriser"),
     log:
-        f"{RESULTS}/logs/train_colouriser.log",
+        results("logs/train_colouriser.log"),
     benchmark:
-        benchmark_file(RESULTS, "train_colouriser")
+        results("benchmarks/train_colouriser.tsv")
     conda:
         "../envs/rovers.yaml"
     threads: 2
@@ -136,67 +101,69 @@ rule train_colouriser:
         colouriser=config["rovers"]["colouriser"],
         baseline=config["rovers"]["baseline"],
         training=config["rovers"]["training"],
-        sampling=ROVERS.get("sampling"),
+        sampling=ROVERS["sampling"],
     script:
         "../workflow_scripts/train_colour.py"
 
 
+# A rovers.compare variant: its keys over rovers.colouriser (its sampling and training over theirs).
 use rule train_colouriser as train_colour_variant with:
     output:
-        model_outputs("colouriser_{variant}"),
+        results("models/colouriser_{variant}", MODEL_FILE),
+        results("models/colouriser_{variant}", LOSSES_CSV),
+        loss_curve(
+            results("models/colouriser_{variant}", LOSSES_PNG), "colouriser_{variant}"
+        ),
     log:
-        f"{RESULTS}/logs/train_colour_variant/{{variant}}.log",
+        results("logs/train_colour_variant/{variant}.log"),
     benchmark:
-        benchmark_file(RESULTS, "train_colour_variant", "{variant}")
+        results("benchmarks/train_colour_variant/{variant}.tsv")
     params:
-        kind="colouriser",
         colouriser=lambda w: ROVERS["colouriser"]
         | {
             k: v
-            for k, v in COMPARE[w.variant].items()
+            for k, v in RUN.compare[w.variant].items()
             if k not in ("sampling", "training")
         },
-        baseline=ROVERS["baseline"],
-        training=lambda w: ROVERS["training"] | COMPARE[w.variant].get("training", {}),
-        sampling=lambda w: COMPARE[w.variant].get("sampling", ROVERS.get("sampling")),
+        training=lambda w: ROVERS["training"]
+        | RUN.compare[w.variant].get("training", {}),
+        sampling=lambda w: RUN.compare[w.variant].get("sampling", ROVERS["sampling"]),
 
 
 use rule train_colouriser as train_colour_baseline with:
     output:
-        model_outputs("colour_baseline"),
+        results("models/colour_baseline", MODEL_FILE),
+        results("models/colour_baseline", LOSSES_CSV),
+        loss_curve(results("models/colour_baseline", LOSSES_PNG), "colour_baseline"),
     log:
-        f"{RESULTS}/logs/train_colour_baseline.log",
+        results("logs/train_colour_baseline.log"),
     benchmark:
-        benchmark_file(RESULTS, "train_colour_baseline")
+        results("benchmarks/train_colour_baseline.tsv")
     params:
         kind="baseline",
-        colouriser=config["rovers"]["colouriser"],
-        baseline=config["rovers"]["baseline"],
-        training=config["rovers"]["training"],
-        sampling=ROVERS.get("sampling"),
 
 
 rule evaluate_colouriser:
     """Held-out CIEDE2000 / colourfulness / PSNR / SSIM of every method and two baselines, per group."""
     input:
-        unpack(lambda w: COLOUR_SUITES[w.suite]),
-        kept=KEPT_FRAMES,
-        packed=COLOUR_PATCHES_NPZ,
-        eval_sets=list(EVAL_SETS.values()),
+        unpack(lambda w: RUN.colour_suites[w.suite]),
+        kept=results("rovers/kept"),
+        packed=results("datasets", COLOUR_PATCHES),
+        eval_sets=list(RUN.eval_sets.values()),
     output:
-        metrics=SUITE_EVAL["metrics"],
+        metrics=results("eval/{suite}", METRICS_JSON),
         examples=report(
-            SUITE_EVAL["examples"],
+            results("eval/{suite}", EXAMPLES_PNG),
             caption="../report/colour_examples.rst",
             category="Rover colouriser",
             labels={"figure": "held-out examples ({suite})"},
         ),
     log:
-        f"{RESULTS}/logs/evaluate_colouriser/{{suite}}.log",
+        results("logs/evaluate_colouriser/{suite}.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/evaluate_colouriser/{{suite}}.tsv"
+        results("benchmarks/evaluate_colouriser/{suite}.tsv")
     wildcard_constraints:
-        suite="|".join(COLOUR_SUITES),
+        suite="|".join(RUN.colour_suites),
     conda:
         "../envs/rovers.yaml"
     threads: 2
@@ -205,8 +172,8 @@ rule evaluate_colouriser:
         runtime=30,
     params:
         render=config["rovers"]["render"],
-        n_examples=config["evaluation"].get("n_examples", 4),
-        eval_sets=EVAL_SETS,
+        n_examples=config["evaluation"]["n_examples"],
+        eval_sets=RUN.eval_sets,
         quality=config["rovers"]["quality"],
     script:
         "../workflow_scripts/evaluate_colouriser.py"
@@ -215,14 +182,14 @@ rule evaluate_colouriser:
 rule colourise_opportunity:
     """Colourise every Opportunity HazCam EDR at full resolution (blended windows, own L kept)."""
     input:
-        edrs=rover_collection("opportunity"),
-        model=SHIPPED_COLOURISER or COLOUR_MODELS["colouriser"],
+        edrs=results("raw/rovers/opportunity"),
+        model=RUN.opportunity_model_file,
     output:
-        directory(OPPORTUNITY_FRAMES),
+        directory(results("rovers/frames")),
     log:
-        f"{RESULTS}/logs/colourise_opportunity.log",
+        results("logs/colourise_opportunity.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/colourise_opportunity.tsv"
+        results("benchmarks/colourise_opportunity.tsv")
     conda:
         "../envs/rovers.yaml"
     threads: 2
@@ -239,31 +206,31 @@ rule colourise_opportunity:
 rule render_rover_video:
     """Captioned 5 FPS H.264 videos: colourised, and greyscale | colourised; plus a still."""
     input:
-        frames=OPPORTUNITY_FRAMES,
-        edrs=rover_collection("opportunity"),
+        frames=results("rovers/frames"),
+        edrs=results("raw/rovers/opportunity"),
     output:
         video=report(
-            ROVER_PRODUCTS["video"],
+            results("rovers", ROVER_FILES["video"]),
             caption="../report/video.rst",
             category="Rover colouriser",
             labels={"figure": "Opportunity video"},
         ),
         side_by_side=report(
-            ROVER_PRODUCTS["side_by_side"],
+            results("rovers", ROVER_FILES["side_by_side"]),
             caption="../report/video.rst",
             category="Rover colouriser",
             labels={"figure": "Opportunity video, greyscale | colourised"},
         ),
         still=report(
-            ROVER_PRODUCTS["still"],
+            results("rovers", ROVER_FILES["still"]),
             caption="../report/still.rst",
             category="Rover colouriser",
             labels={"figure": "still"},
         ),
     log:
-        f"{RESULTS}/logs/render_rover_video.log",
+        results("logs/render_rover_video.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/render_rover_video.tsv"
+        results("benchmarks/render_rover_video.tsv")
     conda:
         "../envs/rovers.yaml"
     threads: 1
@@ -280,12 +247,12 @@ rule render_rover_video:
 rule ship_colouriser:
     """fp16 weights, validation metrics and a model card of the trained colouriser, for weights/colouriser/."""
     input:
-        model=COLOUR_MODELS[SHIP_METHOD],
-        metrics=eval_files(eval_dir(RESULTS, "colour_trained"))["metrics"],
+        model=RUN.trained_colour[RUN.ship_method],
+        metrics=results("eval/colour_trained", METRICS_JSON),
     output:
-        **shipped_files(ship_dir(RESULTS, "colouriser")),
+        **{role: results("ship/colouriser", f) for role, f in SHIPPED_FILES.items()},
     log:
-        f"{RESULTS}/logs/ship_colouriser.log",
+        results("logs/ship_colouriser.log"),
     conda:
         "../envs/rovers.yaml"
     threads: 1
@@ -295,7 +262,8 @@ rule ship_colouriser:
     params:
         source=config["sources"]["rover_colour"],
         rovers=ROVERS,
-        method=SHIP_METHOD,
-        benchmark=SHIP_BENCHMARK,
+        method=RUN.ship_method,
+        # the benchmark of the job that trained it (its wall time goes on the model card)
+        benchmark=ship_benchmark(),
     script:
         "../workflow_scripts/ship_colouriser.py"

@@ -5,9 +5,9 @@
 rule fetch_raster:
     """Download (or copy from the sample) one layer of one region for its Haversine-planned box."""
     output:
-        raw(),
+        results("raw/{region}/{layer}.tif"),
     log:
-        f"{RESULTS}/logs/fetch_raster/{{region}}_{{layer}}.log",
+        results("logs/fetch_raster/{region}_{layer}.log"),
     conda:
         "../envs/terrain.yaml"
     threads: 1
@@ -16,9 +16,9 @@ rule fetch_raster:
         runtime=60,
     params:
         input_name=input_name,
-        region=lambda w: REGIONS[w.region],
+        region=lambda w: RUN.region(w.region),
         tiles=config["tiles"],
-        source=lambda w: region_source(config, REGIONS[w.region], input_name(w)),
+        source=lambda w: region_source(config, RUN.region(w.region), input_name(w)),
     script:
         "../workflow_scripts/fetch_raster.py"
 
@@ -29,14 +29,14 @@ rule tile_layer:
     An Earth elevation layer also reads the region's water raster: the sea goes in at 0 m.
     """
     input:
-        raster=raw(),
+        raster=results("raw/{region}/{layer}.tif"),
         sea=sea_raster,
     output:
-        directory(tiles()),
+        directory(results("tiles/{region}/{layer}")),
     log:
-        f"{RESULTS}/logs/tile_layer/{{region}}_{{layer}}.log",
+        results("logs/tile_layer/{region}_{layer}.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/tile_layer/{{region}}_{{layer}}.tsv"
+        results("benchmarks/tile_layer/{region}_{layer}.tsv")
     conda:
         "../envs/terrain.yaml"
     threads: 1
@@ -44,7 +44,7 @@ rule tile_layer:
         mem_mb=4000,
         runtime=30,
     params:
-        region=lambda w: REGIONS[w.region],
+        region=lambda w: RUN.region(w.region),
         tiles=config["tiles"],
         layer=lambda w: w.layer,
     script:
@@ -54,15 +54,15 @@ rule tile_layer:
 rule pack_terrain_pairs:
     """Pair elevation and imagery tiles of all Earth regions, with spatial train/validation splits."""
     input:
-        elevation=tiles_dirs("elevation", EARTH),
-        imagery=tiles_dirs("imagery", EARTH),
-        water=tiles_dirs("water", EARTH),
+        elevation=expand(results("tiles/{region}/elevation"), region=RUN.earth),
+        imagery=expand(results("tiles/{region}/imagery"), region=RUN.earth),
+        water=expand(results("tiles/{region}/water"), region=RUN.earth),
     output:
-        TERRAIN_PAIRS_NPZ,
+        results("datasets", TERRAIN_PAIRS),
     log:
-        f"{RESULTS}/logs/pack_terrain_pairs.log",
+        results("logs/pack_terrain_pairs.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/pack_terrain_pairs.tsv"
+        results("benchmarks/pack_terrain_pairs.tsv")
     conda:
         "../envs/terrain.yaml"
     threads: 1
@@ -70,6 +70,6 @@ rule pack_terrain_pairs:
         mem_mb=4000,
         runtime=30,
     params:
-        regions=[REGIONS[n] for n in EARTH],
+        regions=[RUN.region(n) for n in RUN.earth],
     script:
         "../workflow_scripts/pack_terrain_pairs.py"

@@ -6,13 +6,15 @@
 rule train_terrain:
     """One terrain model; resumes from results/models/terrain_<model>/checkpoints/latest.pt."""
     input:
-        TERRAIN_PAIRS_NPZ,
+        results("datasets", TERRAIN_PAIRS),
     output:
-        model_outputs(terrain_model_name("{model}")),
+        results("models/terrain_{model}", MODEL_FILE),
+        results("models/terrain_{model}", LOSSES_CSV),
+        loss_curve(results("models/terrain_{model}", LOSSES_PNG), "terrain_{model}"),
     log:
-        log_file(RESULTS, "train_terrain", "{model}"),
+        results("logs/train_terrain/{model}.log"),
     benchmark:
-        benchmark_file(RESULTS, "train_terrain", "{model}")
+        results("benchmarks/train_terrain/{model}.tsv")
     conda:
         "../envs/train.yaml"
     threads: 2
@@ -21,17 +23,16 @@ rule train_terrain:
         mem_mb=8000,
         runtime=240,
     params:
-        kind=lambda w: TERRAIN_MODELS[w.model]["kind"],
-        conditioning=lambda w: TERRAIN_MODELS[w.model].get(
-            "conditioning", ["elevation"]
-        ),
+        kind=lambda w: config["terrain_models"][w.model]["kind"],
+        conditioning=lambda w: config["terrain_models"][w.model]["conditioning"],
+        # the model's own pix2pix keys and steps over the shared sections
         models=lambda w: config["models"]
         | {
             "pix2pix": config["models"]["pix2pix"]
-            | TERRAIN_MODELS[w.model].get("pix2pix", {})
+            | config["terrain_models"][w.model]["pix2pix"]
         },
         training=lambda w: config["training"]
-        | {k: v for k, v in TERRAIN_MODELS[w.model].items() if k == "steps"},
+        | {k: v for k, v in config["terrain_models"][w.model].items() if k == "steps"},
         tile_px=config["tiles"]["size_px"],
         elevation_range_m=config["elevation"]["earth_range_m"],
     script:
@@ -40,32 +41,33 @@ rule train_terrain:
 
 rule evaluate_terrain:
     """Per validation region: L1 / PSNR / SSIM, texture, palette and 1.6 km land-cover distances of every
-    terrain model of a suite (TERRAIN_SUITES) against constant colour and colour-by-elevation baselines.
+    terrain model of a suite (config.py RunPlan.terrain_suites) against constant colour and
+    colour-by-elevation baselines.
     """
     input:
-        packed=TERRAIN_PAIRS_NPZ,
-        models=lambda w: list(TERRAIN_SUITES[w.suite].values()),
+        packed=results("datasets", TERRAIN_PAIRS),
+        models=lambda w: list(RUN.terrain_suites[w.suite].values()),
         held_out=[d for sets in held_out_tile_sets().values() for d in sets.values()],
     output:
-        metrics=SUITE_EVAL["metrics"],
+        metrics=results("eval/{suite}", METRICS_JSON),
         examples=report(
-            SUITE_EVAL["examples"],
+            results("eval/{suite}", EXAMPLES_PNG),
             caption="../report/terrain_examples.rst",
             category="Terrain validation",
             labels={"region": "validation tiles ({suite})", "figure": "examples"},
         ),
         plot=report(
-            SUITE_EVAL["plot"],
+            results("eval/{suite}", METRICS_PNG),
             caption="../report/terrain_metrics_plot.rst",
             category="Metrics",
             labels={"track": "{suite}", "figure": "plot"},
         ),
     log:
-        f"{RESULTS}/logs/evaluate_terrain/{{suite}}.log",
+        results("logs/evaluate_terrain/{suite}.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/evaluate_terrain/{{suite}}.tsv"
+        results("benchmarks/evaluate_terrain/{suite}.tsv")
     wildcard_constraints:
-        suite="|".join(TERRAIN_SUITES),
+        suite="|".join(RUN.terrain_suites),
     conda:
         "../envs/train.yaml"
     threads: 2
@@ -73,9 +75,9 @@ rule evaluate_terrain:
         mem_mb=4000,
         runtime=30,
     params:
-        names=lambda w: list(TERRAIN_SUITES[w.suite]),
+        names=lambda w: list(RUN.terrain_suites[w.suite]),
         elevation_range_m=config["elevation"]["earth_range_m"],
-        n_examples=config["evaluation"].get("n_examples", 4),
+        n_examples=config["evaluation"]["n_examples"],
         held_out=held_out_tile_sets(),
         overlap_px=config["render"]["overlap_px"],
     script:
@@ -85,22 +87,22 @@ rule evaluate_terrain:
 rule compare_region:
     """A whole held-out region as a user sees it: elevation | real | rendered model | lookup (one PNG)."""
     input:
-        elevation=tiles(layer="elevation"),
-        imagery=tiles(layer="imagery"),
-        water=tiles(layer="water"),
-        packed=TERRAIN_PAIRS_NPZ,
-        model=render_model_file(),
+        elevation=results("tiles/{region}/elevation"),
+        imagery=results("tiles/{region}/imagery"),
+        water=results("tiles/{region}/water"),
+        packed=results("datasets", TERRAIN_PAIRS),
+        model=RUN.render_model_file,
     output:
         report(
-            TERRAIN_REGION_FIGURE,
+            results("eval/terrain", REGION_FIGURE),
             caption="../report/held_out_region.rst",
             category="Terrain validation",
             labels={"region": "{region}", "figure": "held-out region"},
         ),
     log:
-        f"{RESULTS}/logs/compare_region/{{region}}.log",
+        results("logs/compare_region/{region}.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/compare_region/{{region}}.tsv"
+        results("benchmarks/compare_region/{region}.tsv")
     conda:
         "../envs/train.yaml"
     threads: 2

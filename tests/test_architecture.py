@@ -38,7 +38,8 @@ ARTEFACT_NAMES = ("MANIFEST.csv", "region.tif", "index.geojson", "model.pt", "lo
                   "side_by_side.png", "terrain_pairs.npz", "colour_patches.npz", "frames.csv", "index.html",
                   "metrics.json", "examples.png", "metrics.png", "metrics.html",
                   "MODEL_CARD.md", "quality_report.csv", "opportunity_colour.mp4",
-                  "opportunity_side_by_side.mp4", "still.png", "hypsometry.json")  # fmt: skip
+                  "opportunity_side_by_side.mp4", "still.png", "hypsometry.json",
+                  "terraformed_mars.tif")  # fmt: skip
 
 
 def _layer(dotted: str) -> int | None:
@@ -134,6 +135,32 @@ def test_layer_check_catches_an_upward_import(tmp_path, monkeypatch):
 def test_artefact_file_name_has_one_home(file_name):
     homes = [name for name, path in _modules() if any(file_name in s for s in _string_constants(path))]
     assert len(homes) == 1 and homes[0].startswith("areograph.artefacts."), homes
+
+
+WORKFLOW_FILES = [SRC.parents[1] / "Snakefile", *sorted((SRC.parents[1] / "rules").glob("*.smk"))]
+
+
+def _workflow_code(text: str) -> str:
+    """A Snakefile's text without comments and triple-quoted docstrings (prose may name files)."""
+    text = re.sub(r'"""(?:.|\n)*?"""', "", text)
+    return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+
+
+def files_spelled_in_rules(files: list[Path] = WORKFLOW_FILES) -> list[str]:
+    """(file: name) for each contract file name a Snakefile spells instead of importing it."""
+    return [f"{path.name}: {name}" for path in files for name in ARTEFACT_NAMES
+            if name in _workflow_code(path.read_text())]  # fmt: skip
+
+
+def test_rules_import_contract_file_names():
+    assert files_spelled_in_rules() == []
+
+
+def test_the_rules_check_can_fail(tmp_path):
+    smk = tmp_path / "bad.smk"
+    smk.write_text('# model.pt in a comment is prose\nrule x:\n    """so is model.pt here"""\n'
+                   '    output:\n        "results/mars/planet/terraformed_mars.tif",\n')  # fmt: skip
+    assert files_spelled_in_rules([smk]) == ["bad.smk: terraformed_mars.tif"]
 
 
 ROOT = SRC.parents[1]

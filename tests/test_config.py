@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from areograph.config import ConfigError, load_config, tiles_shape, validate_config
+from areograph.config import ConfigError, load_config, run_plan, tiles_shape, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -187,3 +188,84 @@ def test_every_shipped_config_validates_as_snakemake_merges_it(overlay: str) -> 
     merged = yaml.safe_load((ROOT / "config.yaml").read_text())
     update_config(merged, yaml.safe_load((ROOT / "configs" / overlay).read_text()))
     validate_config(merged, overlay, base_dirs=[ROOT])
+
+
+def test_schema_defaults_are_filled_and_explicit_values_kept(config: dict) -> None:
+    """validate_config fills every ``default:`` (so rules index keys) on a copy; set values win."""
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text())
+    del raw["planet"]  # (config.yaml sets no results_dir)
+    del raw["evaluation"]["n_examples"]
+    del raw["terrain_models"]["pix2pix"]["conditioning"]
+    before = copy.deepcopy(raw)
+    filled = validate_config(raw)
+    assert raw == before  # the caller's dict is not touched
+    assert filled["results_dir"] == "results"
+    assert filled["evaluation"]["n_examples"] == 4
+    # a defaulted section gets its own keys' defaults too
+    assert filled["planet"] == {"enabled": False, "distortion_max": 0.01, "overlap_km": 20,
+                                "tiles_max": None, "extent": None, "gsd_m": 1000}  # fmt: skip
+    assert filled["terrain_models"]["pix2pix"]["conditioning"] == ["elevation"]
+    assert filled["terrain_models"]["pix2pix"]["pix2pix"] == {}
+    assert (filled["rovers"]["ship"], filled["rovers"]["eval_sets"]) == ("colouriser", {})
+    raw["evaluation"]["n_examples"] = 9
+    raw["planet"] = {"enabled": True, "gsd_m": 500}
+    filled = validate_config(raw)
+    assert filled["evaluation"]["n_examples"] == 9
+    assert (filled["planet"]["gsd_m"], filled["planet"]["overlap_km"]) == (500, 20)
+
+
+def test_rovers_ship_must_name_a_trained_method(config: dict) -> None:
+    config["rovers"]["ship"] = "wide"
+    assert "rovers.ship: value 'wide' is not one of ['colouriser', 'baseline']" in rejected(config)
+    config["rovers"]["compare"] = {"wide": {"ngf": 16}}
+    validate_config(config)
+
+
+def test_run_plan_plans_the_planet_only_when_a_planned_region_is_asked_for(
+    config: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rules' decisions (config.py RunPlan): building it, the region wildcard and the configured
+    regions never plan the planet; a planned region or the planet target plans it once."""
+    import areograph.geo.planet as planet
+
+    calls = []
+
+    def counted(cfg):
+        calls.append(1)
+        return real(cfg)
+
+    real = planet.planet_plan
+    monkeypatch.setattr(planet, "planet_plan", counted)
+    small = {"enabled": True, "tiles_max": 2, "overlap_km": 2, "extent": [137.7, -5.5, 137.8, -5.4]}
+    config["planet"] |= small
+    run = run_plan(validate_config(config), ROOT)
+    assert re.fullmatch(run.region_pattern, "planet_b07_012") and re.fullmatch(run.region_pattern, "gale")
+    assert re.fullmatch(run.region_pattern, "planet_b231_1137")  # past the padding on a fine grid
+    assert not re.fullmatch(run.region_pattern, "planet_b7")
+    assert run.region("gale")["planet"] == "mars" and calls == []
+    names = run.planned_region_names()
+    assert names and all(re.fullmatch(run.region_pattern, n) for n in names)
+    assert run.region(names[0])["split"] == "render"
+    assert run.hypsometry_regions() == [*run.mars, *names]
+    assert calls == [1]  # planned once, then cached
+    config["planet"]["enabled"] = False
+    run = run_plan(validate_config(config), ROOT)
+    with pytest.raises(ConfigError, match=r"planet target needs planet\.enabled: true"):
+        run.planned_region_names()
+    assert run.hypsometry_regions() == list(run.mars) and calls == [1]
+
+
+def test_run_plan_resolves_shipped_weights_and_suites(config: dict, tmp_path: Path, monkeypatch) -> None:
+    """Relative weights are the repository's when not in the working directory; suites follow them."""
+    monkeypatch.chdir(tmp_path)
+    run = run_plan(config, ROOT)
+    assert run.terrain_weights == str(ROOT / config["render"]["weights"])
+    assert run.terrain_suites["terrain"] == {"shipped": run.terrain_weights}
+    assert set(run.terrain_suites["terrain_trained"]) == {*config["terrain_models"], "shipped"}
+    config["rovers"]["colouriser"]["weights"] = None
+    run = run_plan(config, ROOT)
+    assert run.colour_suites["colour"] == run.trained_colour == {
+        "colouriser": "results/models/colouriser/model.pt",
+        "baseline": "results/models/colour_baseline/model.pt",
+    }
+    assert run.opportunity_model_file == "results/models/colouriser/model.pt"

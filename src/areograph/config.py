@@ -6,11 +6,19 @@ duplicate region names) live here. Every error names the key path and the offend
 ``base_dirs``, the files a config names (the shipped weights) are checked too: that they exist, and
 that the render settings fit the model they hold (an overlap as large as the model's window would
 otherwise fail only when the render job runs, after everything before it).
+
+The schema's ``default:`` values are filled into the validated copy, so every reader indexes keys.
+:func:`run_plan` turns a validated config into the typed decisions the rules take from it
+(:class:`RunPlan`: region lists, resolved weights, evaluation suites, the shipped colour method, the
+whole-planet plan made on first use), so no rules file decides them at parse time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import copy
+import functools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,7 +26,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from areograph.artefacts.model_dir import TERRAIN_TASK
+from areograph.artefacts.layout import model_dir, terrain_model_name
+from areograph.artefacts.model_dir import TERRAIN_TASK, model_file
 from areograph.training.kinds import kinds_for
 
 SCHEMA_FILE = "config.schema.yaml"
@@ -52,17 +61,42 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{where}: value {error.instance!r} is invalid: {error.message}"
 
 
+def _fill_defaults(
+    validator: jsonschema.protocols.Validator, properties: Mapping[str, Any], instance: Any, schema: Any
+) -> Iterator[jsonschema.ValidationError]:
+    """The ``properties`` keyword, first setting each absent property that has a ``default:``.
+
+    The validation walk reaches every object the schema describes (through ``$ref`` too), so one
+    pass fills the defaults of nested sections, a filled-in section's own defaults included (the
+    jsonschema FAQ's recipe, as ``snakemake.utils.validate(set_default=True)`` does; here so that
+    the CLI, which runs without Snakemake, gets the same config).
+    """
+    if validator.is_type(instance, "object"):
+        for key, sub in properties.items():
+            if isinstance(sub, Mapping) and "default" in sub and key not in instance:
+                instance[key] = copy.deepcopy(sub["default"])
+    yield from _VALIDATE_PROPERTIES(validator, properties, instance, schema)
+
+
+_VALIDATE_PROPERTIES = jsonschema.Draft202012Validator.VALIDATORS["properties"]
+_DefaultFilling = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator, {"properties": _fill_defaults}
+)
+
+
 def validate_config(
     config: Mapping[str, Any], source: str = "config", base_dirs: Sequence[str | Path] | None = None
 ) -> dict[str, Any]:
-    """Validate ``config`` against the schema and cross-key rules; return it as a plain dict.
+    """Validate ``config`` against the schema and cross-key rules; return a copy with the defaults filled.
 
-    ``base_dirs``: the folders relative file paths of the config are looked up in (the working
-    directory, then the workflow's); given, the weights files are checked as well (:func:`weights_problems`).
-    Raises ConfigError listing every problem, each naming its key path and value.
+    Every ``default:`` of the schema is filled into the copy, so readers index keys (``config["a"]["b"]``)
+    instead of restating a default. ``base_dirs``: the folders relative file paths of the config are
+    looked up in (the working directory, then the workflow's); given, the weights files are checked
+    as well (:func:`weights_problems`). Raises ConfigError listing every problem, each naming its key
+    path and value.
     """
-    config = dict(config)
-    validator = jsonschema.Draft202012Validator(load_schema())
+    config = copy.deepcopy(dict(config))
+    validator = _DefaultFilling(load_schema())
     problems = [_describe(e) for e in sorted(validator.iter_errors(config), key=lambda e: list(e.path))]
     if not problems:
         problems = _cross_checks(config)
@@ -128,13 +162,13 @@ def _cross_checks(config: Mapping[str, Any]) -> list[str]:
         if spec["kind"] not in kinds_for(TERRAIN_TASK):
             problems.append(f"terrain_models.{name}.kind: value {spec['kind']!r} is not one of "
                             f"{kinds_for(TERRAIN_TASK)}")  # fmt: skip
-        cond = spec.get("conditioning", ["elevation"])
+        cond = spec["conditioning"]
         try:
             check_conditioning(cond)
         except ValueError as err:
             problems.append(f"terrain_models.{name}.conditioning: value {cond!r} is invalid: {err}")
-    render_model = config["render"].get("model", "pix2pix")
-    if not config["render"].get("weights") and render_model not in config["terrain_models"]:
+    render_model = config["render"]["model"]
+    if not config["render"]["weights"] and render_model not in config["terrain_models"]:
         problems.append(
             f"render.model: value {render_model!r} is not one of terrain_models "
             f"{sorted(config['terrain_models'])}"
@@ -145,7 +179,17 @@ def _cross_checks(config: Mapping[str, Any]) -> list[str]:
             problems.append(f"sources.{key}.adapter: value {adapter!r} cannot serve {key}")
     if not any(r["planet"] == "earth" and r["split"] in ("train", "blocks") for r in config["regions"]):
         problems.append("regions: at least one earth region must have split 'train' or 'blocks'")
+    rovers = config["rovers"]
+    methods = ship_methods(rovers)
+    if rovers["ship"] not in methods:
+        problems.append(f"rovers.ship: value {rovers['ship']!r} is not one of {methods} (colouriser, "
+                        "baseline or a rovers.compare variant)")  # fmt: skip
     return problems + _size_checks(config)
+
+
+def ship_methods(rovers: Mapping[str, Any]) -> list[str]:
+    """The colour methods a config trains, which ``rovers.ship`` may name: the two kinds and each variant."""
+    return ["colouriser", "baseline", *(rovers["compare"] or {})]
 
 
 def _power_of_two(n: int) -> bool:
@@ -333,3 +377,139 @@ def tiles_shape(region: Mapping[str, Any]) -> tuple[int, int]:
     """(columns, rows) of a region: ``tiles_per_side`` is an int (square) or [east-west, north-south]."""
     n = region["tiles_per_side"]
     return (n, n) if isinstance(n, int) else (int(n[0]), int(n[1]))
+
+
+# --- what a validated config decides for the workflow -------------------------------------------
+
+
+def workflow_path(value: str, workflow_dir: Path | str) -> str:
+    """A configured file for the rules: as written when it is there (absolute, or relative to the working
+    directory), else the repository's own (relative to the workflow's folder), so any --directory finds it.
+    """
+    if Path(value).is_absolute() or Path(value).exists():
+        return value
+    return str(Path(workflow_dir) / value)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """The decisions the rules take from a validated config, made once here and typed.
+
+    Region lists by planet and split, the shipped weights (resolved against the workflow folder), the
+    evaluation suites (which models each scores), the colour methods and the one that is shipped. The
+    whole-planet plan is computed only when a rule asks for a planned region (``planet_regions``,
+    cached), so a run that does not render the planet never plans it.
+    """
+
+    config: Mapping[str, Any] = field(repr=False)
+    workflow_dir: str
+    results: str
+    regions: Mapping[str, Mapping[str, Any]]
+    earth: tuple[str, ...]
+    held_out: tuple[str, ...]
+    mars: tuple[str, ...]
+    terrain_weights: str | None
+    colouriser_weights: str | None
+    compare: Mapping[str, Mapping[str, Any]]
+    eval_sets: Mapping[str, str]
+    ship_method: str
+    planet_enabled: bool
+
+    @property
+    def render_model_file(self) -> str:
+        """The generator the Mars mosaics are rendered with: the shipped weights, else ``render.model``'s."""
+        return self.terrain_weights or self._model_file(terrain_model_name(self.config["render"]["model"]))
+
+    @property
+    def trained_terrain(self) -> dict[str, str]:
+        """The model file of each ``terrain_models`` entry (rule train_terrain), by name."""
+        return {m: self._model_file(terrain_model_name(m)) for m in self.config["terrain_models"]}
+
+    @property
+    def colour_dirs(self) -> dict[str, str]:
+        """Every colouriser this config trains: method -> its folder under results/models/."""
+        return {"colouriser": "colouriser", "baseline": "colour_baseline",
+                **{v: f"colouriser_{v}" for v in self.compare}}  # fmt: skip
+
+    @property
+    def trained_colour(self) -> dict[str, str]:
+        """The model file of each colour method, by method."""
+        return {m: self._model_file(d) for m, d in self.colour_dirs.items()}
+
+    def _model_file(self, name: str) -> str:
+        return str(model_file(model_dir(self.results, name)))
+
+    @property
+    def terrain_suites(self) -> dict[str, dict[str, str]]:
+        """Terrain evaluation suites (results/eval/<suite>/): {method: model file}, scored with the baselines.
+
+        The default run (suite ``terrain``) evaluates the shipped weights and trains nothing; ``snakemake
+        train`` scores the demo models beside them (``terrain_trained``). Without shipped weights both
+        are of trained models.
+        """
+        shipped = {"shipped": self.terrain_weights} if self.terrain_weights else {}
+        return {"terrain": shipped or self.trained_terrain, "terrain_trained": self.trained_terrain | shipped}
+
+    @property
+    def colour_suites(self) -> dict[str, dict[str, str]]:
+        """Colour evaluation suites as :attr:`terrain_suites`: ``colour`` (shipped), ``colour_trained``."""
+        shipped = {"shipped": self.colouriser_weights} if self.colouriser_weights else {}
+        return {"colour": shipped or self.trained_colour, "colour_trained": self.trained_colour | shipped}
+
+    @property
+    def opportunity_model_file(self) -> str:
+        """The colouriser for the Opportunity frames: the shipped weights, else the one trained here."""
+        return self.colouriser_weights or self.trained_colour["colouriser"]
+
+    @property
+    def region_pattern(self) -> str:
+        """A regex for the {region} wildcard: the configured names, and the planned ones' form with planet."""
+        from areograph.geo.planet import planet_region_pattern
+
+        names = [*self.regions] + ([planet_region_pattern()] if self.planet_enabled else [])
+        return "|".join(names) or "NO_REGION"
+
+    @functools.cached_property
+    def planet_regions(self) -> dict[str, dict[str, Any]]:
+        """The whole-planet plan's regions by name, planned on first use (empty when planet is disabled)."""
+        from areograph.geo import planet
+
+        plan = planet.planet_plan(self.config) if self.planet_enabled else None
+        return {r["name"]: r for r in plan.regions} if plan else {}
+
+    def planned_region_names(self) -> list[str]:
+        """The planned regions' names, for the planet target, which needs planet.enabled."""
+        if not self.planet_enabled:
+            raise ConfigError("the planet target needs planet.enabled: true in the config")
+        return list(self.planet_regions)
+
+    def region(self, name: str) -> Mapping[str, Any]:
+        """A region by name: a configured one, else a planned one (which plans the planet)."""
+        return self.regions[name] if name in self.regions else self.planet_regions[name]
+
+    def hypsometry_regions(self) -> list[str]:
+        """The Mars regions sharing one height distribution: every configured one, and the planned ones."""
+        return [*self.mars, *(n for n in self.planet_regions if n not in self.mars)]
+
+
+def run_plan(config: Mapping[str, Any], workflow_dir: Path | str) -> RunPlan:
+    """The rules' decisions for a config :func:`validate_config` returned (defaults filled, cross-checked)."""
+    earth = regions(config, "earth")
+    weights = {key: config_value(config, key) for key in WEIGHTS_KEYS}
+    resolved = {k: workflow_path(v, workflow_dir) if v else None for k, v in weights.items()}
+    rovers = config["rovers"]
+    return RunPlan(
+        config=config,
+        workflow_dir=str(workflow_dir),
+        results=config["results_dir"],
+        regions={r["name"]: r for r in config["regions"]},
+        earth=tuple(r["name"] for r in earth),
+        held_out=tuple(r["name"] for r in earth if r["split"] == "val"),
+        mars=tuple(r["name"] for r in regions(config, "mars")),
+        terrain_weights=resolved["render.weights"],
+        colouriser_weights=resolved["rovers.colouriser.weights"],
+        compare=rovers["compare"] or {},
+        eval_sets=rovers["eval_sets"] or {},
+        ship_method=rovers["ship"],
+        planet_enabled=config["planet"]["enabled"],
+    )

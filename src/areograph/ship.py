@@ -168,8 +168,8 @@ TERRAIN_LICENCE = (
 def export_terrain(config_file: Path, out_dir: Path, max_mb: float = 30.0) -> dict[str, Any]:
     """Ship the ``render.model`` generator of a workflow config (after its training and evaluation ran)."""
     cfg = load_config(config_file)
-    results = Path(cfg.get("results_dir", "results"))
-    model = cfg["render"].get("model", "pix2pix")
+    results = Path(cfg["results_dir"])  # load_config fills the schema's defaults
+    model = cfg["render"]["model"]
     shipped = shipped_files(out_dir)
     return export_model(
         model_file(model_dir(results, terrain_model_name(model))),

@@ -31,8 +31,9 @@ DVC_YAML = yaml.safe_load((ROOT / "dvc.yaml").read_text())
 STAGES: dict[str, dict] = DVC_YAML["stages"]
 STAGE_RULES: dict[str, list[str]] = {s: r.split() for s, r in DVC_YAML["vars"][0]["rules"].items()}
 RULE_STAGE = {rule: stage for stage, rules in STAGE_RULES.items() for rule in rules}
-# Names rules/common.smk derives from config["regions"]; a rule using one reads that key.
-FROM_REGIONS = ("REGIONS", "EARTH", "MARS", "input_name")
+# Names rules/common.smk and config.py's RunPlan derive from config["regions"]; a rule using one reads
+# that key.
+FROM_REGIONS = ("RUN.region", "RUN.earth", "RUN.mars", "RUN.held_out", "input_name")
 # What the working tree must carry for a copy of the project to build and share itself.
 PROJECT_FILES = (
     "Snakefile", "rules", "workflow_scripts", "src", "envs", "data/sample", "weights", "dvc.yaml", "report",
@@ -81,7 +82,7 @@ def _config_reads(text: str) -> set[str]:
     for m in re.finditer(r"config((?:\[\s*\"\w+\"\s*\])+)(?:\.get\(\s*\"(\w+)\")?", text):
         parts = re.findall(r"\"(\w+)\"", m.group(1)) + ([m.group(2)] if m.group(2) else [])
         keys.add(".".join(parts))
-    if any(re.search(rf"\b{name}\b", text) for name in FROM_REGIONS):
+    if any(re.search(rf"\b{re.escape(name)}\b", text) for name in FROM_REGIONS):
         keys.add("regions")
     return keys
 

@@ -18,6 +18,12 @@ import rasterio
 import yaml
 from tiny import ROOT, snakemake
 
+from areograph.artefacts.evaluation import eval_files
+from areograph.artefacts.layout import benchmark_file, eval_dir, log_file, model_dir, terrain_model_name
+from areograph.artefacts.model_dir import model_file
+from areograph.artefacts.shipped import shipped_files
+from areograph.config import load_config
+
 
 @pytest.fixture(scope="module")
 def built(tiny_workflow: Path) -> Path:
@@ -133,3 +139,31 @@ def test_mars_only_targets_with_shipped_weights_touch_no_earth_data(tmp_path: Pa
     jobs = _dry_run_jobs("--configfile", str(trained), "--", "results/mars/gale/terraformed.tif")
     assert {"pack_terrain_pairs", "fetch_raster sierra", "tile_layer sierra"} <= set(_earth_jobs(jobs))
     assert ("train_terrain", "") in jobs
+
+
+def test_the_files_code_reads_back_are_where_the_rules_write_them(tmp_path: Path) -> None:
+    """ship.py and config.py find a run's files through artefacts.layout; the rules spell the same paths
+    as templates. A dry run (another results_dir, a compare variant that is shipped) lists them all."""
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(yaml.safe_dump({"results_dir": "results/elsewhere", "rovers": {
+        "compare": {"wide": {"ngf": 16}}, "ship": "wide", "colouriser": {"weights": None}}}))  # fmt: skip
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "snakemake"), "-n", "--forceall", "--cores", "1", "all", "train",
+         "ship_colouriser", "--configfile", str(overlay)],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    written = {f for m in re.finditer(r"^    (?:output|log|benchmark): (.+)$", run.stdout, re.M)
+               for f in m.group(1).split(", ")}  # fmt: skip
+    config, results = load_config(ROOT / "config.yaml"), "results/elsewhere"
+    expected = [eval_files(eval_dir(results, suite))["metrics"] for suite in ("terrain", "colour_trained")]
+    for m in config["terrain_models"]:
+        expected += [model_file(model_dir(results, terrain_model_name(m))),
+                     benchmark_file(results, "train_terrain", m),
+                     log_file(results, "train_terrain", m)]  # fmt: skip
+    colour = ("colouriser", "colour_baseline", "colouriser_wide")
+    expected += [model_file(model_dir(results, d)) for d in colour]
+    expected += [benchmark_file(results, "train_colour_variant", "wide")]  # the shipped method's (ship.py)
+    expected += [shipped_files(Path(results, "ship", "colouriser"))["card"]]
+    missing = [str(p) for p in expected if str(p) not in written]
+    assert not missing and len(expected) > 10, missing

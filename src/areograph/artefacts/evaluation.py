@@ -19,7 +19,7 @@ EXAMPLES_PNG = "examples.png"
 METRICS_PNG = "metrics.png"
 METRICS_HTML = "metrics.html"
 REGIONS_DIR = "regions"
-# One figure per held-out region; ``{region}`` is the Snakemake wildcard (see :func:`region_figure`).
+# One figure per held-out region; ``{region}`` is the Snakemake wildcard (rule compare_region).
 REGION_FIGURE = f"{REGIONS_DIR}/{{region}}.png"
 EVAL_FILES = {
     "metrics": METRICS_JSON,
@@ -32,8 +32,3 @@ EVAL_FILES = {
 def eval_files(eval_dir: Path | str) -> dict[str, Path]:
     """The files of an evaluation folder, by role (the keys of :data:`EVAL_FILES`)."""
     return files_by_role(eval_dir, EVAL_FILES)
-
-
-def region_figure(eval_dir: Path | str, region: str) -> Path:
-    """The side-by-side figure of one held-out region (``region="{region}"`` gives the rule pattern)."""
-    return Path(eval_dir) / REGION_FIGURE.format(region=region)

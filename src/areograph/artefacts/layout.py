@@ -1,9 +1,11 @@
-"""Where each step's folder lies in the results tree (``results_dir``, default ``results/``).
+"""Where the run files that code reads back lie in the results tree (``results_dir``, default ``results/``).
 
-The rules (rules/common.smk) place their outputs with these, and ship.py finds a trained model's
-evaluation, benchmark and log with the same functions, so the two cannot disagree about a path.
-What is inside each folder is the business of its own contract (model_dir.py, evaluation.py,
-shipped.py, rovers.py).
+The rules spell every path as a template in the rule itself (``results("models/terrain_{model}",
+MODEL_FILE)``), so a reader sees a rule's files at a glance. The few paths code finds again, ship.py a
+trained model's evaluation, benchmark and log and config.py the model files the evaluation suites score,
+go through these functions; tests/workflow/test_workflow.py checks against a dry run that they are where
+the rules write. What is inside each folder is the business of its own contract (model_dir.py, evaluation.py,
+shipped.py).
 """
 
 from __future__ import annotations
@@ -26,15 +28,6 @@ def eval_dir(results: Path | str, track: str) -> Path:
     return Path(results) / "eval" / track
 
 
-def ship_dir(results: Path | str, name: str) -> Path:
-    """Where a shipped-weights folder is built (artefacts.shipped): ``results/ship/<name>/``."""
-    return Path(results) / "ship" / name
-
-
-def rovers_dir(results: Path | str) -> Path:
-    """The rover track's folder (artefacts.rovers): ``results/rovers/``."""
-    return Path(results) / "rovers"
-
 
 def benchmark_file(results: Path | str, rule: str, name: str | None = None) -> Path:
     """A job's Snakemake benchmark: ``results/benchmarks/<rule>/<name>.tsv``, or ``<rule>.tsv``."""
@@ -50,41 +43,8 @@ def _per_job(root: Path, rule: str, name: str | None, suffix: str) -> Path:
     return root / rule / f"{name}{suffix}" if name is not None else root / f"{rule}{suffix}"
 
 
-def raw_raster(results: Path | str, region: str, layer: str) -> Path:
-    """A fetched region raster, as its source delivered it: ``results/raw/<region>/<layer>.tif``."""
-    return Path(results) / "raw" / region / f"{layer}.tif"
 
 
-def raw_collection(results: Path | str, name: str) -> Path:
-    """A fetched rover collection (artefacts.collection): ``results/raw/rovers/<name>/``."""
-    return Path(results) / "raw" / "rovers" / name
 
 
-def tiles_dir(results: Path | str, region: str, layer: str) -> Path:
-    """A tile set (artefacts.tileset): ``results/tiles/<region>/<layer>/``."""
-    return Path(results) / "tiles" / region / layer
 
-
-def datasets_dir(results: Path | str) -> Path:
-    """Where the packed sets lie (artefacts.packed): ``results/datasets/``."""
-    return Path(results) / "datasets"
-
-
-def mosaic_dir(results: Path | str, region: str) -> Path:
-    """A rendered Mars region (artefacts.mosaic): ``results/mars/<region>/``."""
-    return Path(results) / "mars" / region
-
-
-def viewer_dir(results: Path | str, region: str) -> Path:
-    """A region's map viewer (artefacts.viewer): ``results/viewer/<region>/``."""
-    return Path(results) / "viewer" / region
-
-
-def kept_dir(results: Path | str) -> Path:
-    """The quality-filtered colour frames (a collection): ``results/rovers/kept/``."""
-    return rovers_dir(results) / "kept"
-
-
-def frames_dir(results: Path | str) -> Path:
-    """The colourised Opportunity frames (artefacts.frame_sequence): ``results/rovers/frames/``."""
-    return rovers_dir(results) / "frames"

@@ -4,6 +4,9 @@
 assembly read it); ``terraformed.geojson`` its footprint (geo/footprint.py); ``quicklook.png`` and
 ``side_by_side.png`` (hillshade | terraformed) the pictures.
 
+``terraformed_mars.tif`` (``results/mars/planet/``, beside the regions) is the whole-planet mosaic: every
+planned region's ``terraformed.tif`` feathered into one global COG (render/planet.py assembles it).
+
 ``hypsometry.json`` (``results/mars/``, beside the regions) holds the Mars heights of every region of a run
 as quantiles: the one Mars distribution the ``quantile`` rule maps from, so that every region of the run,
 and every neighbour on the planet, shares one height map (render/mosaic.py ``mars_hypsometry`` writes it).
@@ -26,6 +29,7 @@ MOSAIC_FILES = {
     "side_by_side": "side_by_side.png",
 }
 
+PLANET_MOSAIC = "terraformed_mars.tif"
 
 HYPSOMETRY = "hypsometry.json"
 

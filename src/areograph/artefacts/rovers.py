@@ -9,18 +9,9 @@ the middle side-by-side frame (colourise.render_rover_videos writes all three).
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from areograph.artefacts.roles import files_by_role
-
 ROVER_FILES = {
     "quality_report": "quality_report.csv",
     "video": "opportunity_colour.mp4",
     "side_by_side": "opportunity_side_by_side.mp4",
     "still": "still.png",
 }
-
-
-def rover_files(rovers_dir: Path | str) -> dict[str, Path]:
-    """The rover products in ``rovers_dir``, by role (the keys of :data:`ROVER_FILES`)."""
-    return files_by_role(rovers_dir, ROVER_FILES)

@@ -188,14 +188,22 @@ def lon_lat_overlap(cell: Sequence[float], extent: Sequence[float]) -> bool:
 
 def planet_plan(config: Mapping[str, Any]) -> PlanetPlan | None:
     """The plan a validated config asks for (its ``planet`` and ``tiles`` sections), None when disabled."""
-    spec = config.get("planet") or {}
-    if not spec.get("enabled"):
+    spec = config["planet"]
+    if not spec["enabled"]:
         return None
     return plan_planet(
-        spec.get("distortion_max", 0.01),
-        spec.get("overlap_km", 20) * 1000.0,
+        spec["distortion_max"],
+        spec["overlap_km"] * 1000.0,
         config["tiles"]["size_px"],
         config["tiles"]["gsd_m"],
-        tiles_max=spec.get("tiles_max"),
-        extent=spec.get("extent"),
+        tiles_max=spec["tiles_max"],
+        extent=spec["extent"],
     )
+
+
+def planet_region_pattern(prefix: str = "planet") -> str:
+    """A regex matching every region name :func:`plan_planet` gives (the workflow's {region} wildcard).
+
+    Band and index are zero-padded to two and three digits, and grow beyond them on a fine grid.
+    """
+    return rf"{prefix}_(?:south|north|b\d+_\d+)"

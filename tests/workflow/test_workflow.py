@@ -127,8 +127,9 @@ def test_mars_only_targets_with_shipped_weights_touch_no_earth_data(tmp_path: Pa
     """Rendering Gale with the shipped weights (they carry their own Earth elevation quantiles) fetches,
     tiles and packs nothing of Earth; with a model trained here the Earth pack is needed, and planned."""
     jobs = _dry_run_jobs("results/mars/gale/terraformed.tif", "results/viewer/gale")
+    # the run's one Mars hypsometry reads every Mars region of the config: gale and gale_lake
     assert sorted(rule for rule, _ in jobs) == [
-        "fetch_raster", "mars_hypsometry", "render_mars", "tile_layer", "viewer"
+        "fetch_raster", "fetch_raster", "mars_hypsometry", "render_mars", "tile_layer", "tile_layer", "viewer"
     ]  # fmt: skip
     assert _earth_jobs(jobs) == []
     jobs = _dry_run_jobs("--configfile", "configs/planet.yaml", "--", "planet")

@@ -263,10 +263,14 @@ def _terminate_as_interrupt() -> Iterator[None]:
         raise Interrupted(signal.Signals(signum).name)
 
     previous = signal.signal(signal.SIGTERM, raise_interrupted)
+    # A process started in the background of a shell (or by a parent that ignores Ctrl-C) inherits SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt: Ctrl-C / kill -INT would do nothing.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

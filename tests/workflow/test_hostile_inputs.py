@@ -209,8 +209,13 @@ def test_config_validation_checks_the_weights_only_when_told_where_to_look() -> 
 
 
 def _terraform_child(args: list[str], cwd: Path) -> subprocess.Popen:
+    """The CLI as a child that inherits SIGINT *ignored*, as a background job of a shell does: the CLI
+    must still end on Ctrl-C (it installs its own handler)."""
+    def ignore_ctrl_c() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     return subprocess.Popen([str(ENTRY_POINT), *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stderr=subprocess.PIPE, text=True, preexec_fn=ignore_ctrl_c)  # fmt: skip
 
 
 def _wait_for(

@@ -93,8 +93,9 @@ def test_colourise_a_bad_file_names_it_and_writes_nothing(tmp_path: Path, capsys
     assert not (tmp_path / "col").exists()
 
 
-def _water_model(path: Path) -> Path:
-    """A tiny untrained generator that reads elevation and water, in the project's self-describing format."""
+def _water_model(path: Path, conditioning: tuple[str, ...] = ("elevation", "water")) -> Path:
+    """A tiny untrained generator that reads elevation and water (or ``conditioning``), in the project's
+    self-describing format."""
     import torch
 
     from areograph.artefacts.model_dir import ModelMeta
@@ -103,10 +104,10 @@ def _water_model(path: Path) -> Path:
     from areograph.training.checkpoint import save_model
 
     torch.manual_seed(0)
-    kwargs = {"in_channels": 2, "out_channels": 3, "ngf": 4, "depth": 8, "dropout": 0.0,
+    kwargs = {"in_channels": len(conditioning), "out_channels": 3, "ngf": 4, "depth": 8, "dropout": 0.0,
               "upsample": "bilinear", "downsample": "blur"}  # fmt: skip
     spec = {"name": "unet", "kwargs": kwargs}
-    meta = ModelMeta(task="terrain", kind="pix2pix", tile_px=256, conditioning=("elevation", "water"),
+    meta = ModelMeta(task="terrain", kind="pix2pix", tile_px=256, conditioning=conditioning,
                      elevation_range_m=(-500.0, 9000.0),
                      earth_reference_quantiles_m=tuple(np.linspace(0, 4000, 101).tolist()))  # fmt: skip
     return save_model(path, spec, init_weights(build_model("unet", **kwargs)), 1, meta.to_dict())
@@ -122,12 +123,16 @@ def test_terraform_with_a_sea_level_floods_gale_below_it(tmp_path: Path) -> None
 
 
 def test_a_sea_level_without_a_water_model_is_refused_before_any_work(tmp_path: Path, capsys) -> None:
-    out = tmp_path / "lake"
+    (tmp_path / "weights").mkdir()
+    dry = _water_model(tmp_path / "weights" / "dry.pt", conditioning=("elevation",))
+    work = tmp_path / "work"
+    work.mkdir()
+    out = work / "lake"
     code = main(["terraform", "--lon", "137.8", "--lat", "-5.4", "--tiles", "1", "--sea-level", "-4200",
-                 "--out", str(out)])  # fmt: skip
+                 "--weights", str(dry), "--out", str(out)])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and "--sea-level -4200" in err and "no water input" in err
-    assert not out.exists() and not any(tmp_path.iterdir())
+    assert not out.exists() and not any(work.iterdir())
     with pytest.raises(SystemExit) as exit_info:  # argparse: outside Mars's relief
         main(["terraform", "--lon", "137.8", "--lat", "-5.4", "--sea-level", "-9000"])
     assert exit_info.value.code == 2 and "--sea-level" in capsys.readouterr().err

@@ -187,9 +187,16 @@ def _cross_checks(config: Mapping[str, Any]) -> list[str]:
     return problems + _size_checks(config)
 
 
+def colour_method_dirs(rovers: Mapping[str, Any]) -> dict[str, str]:
+    """Every colour method a config trains (the colouriser, its baseline, each ``rovers.compare``
+    variant) -> its folder under results/models/."""
+    return {"colouriser": "colouriser", "baseline": "colour_baseline",
+            **{v: f"colouriser_{v}" for v in rovers["compare"] or {}}}  # fmt: skip
+
+
 def ship_methods(rovers: Mapping[str, Any]) -> list[str]:
     """The colour methods a config trains, which ``rovers.ship`` may name: the two kinds and each variant."""
-    return ["colouriser", "baseline", *(rovers["compare"] or {})]
+    return list(colour_method_dirs(rovers))
 
 
 def _power_of_two(n: int) -> bool:
@@ -428,8 +435,7 @@ class RunPlan:
     @property
     def colour_dirs(self) -> dict[str, str]:
         """Every colouriser this config trains: method -> its folder under results/models/."""
-        return {"colouriser": "colouriser", "baseline": "colour_baseline",
-                **{v: f"colouriser_{v}" for v in self.compare}}  # fmt: skip
+        return colour_method_dirs(self.config["rovers"])
 
     @property
     def trained_colour(self) -> dict[str, str]:

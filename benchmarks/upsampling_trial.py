@@ -1,10 +1,14 @@
-"""Which up- and downsampling draws no lattice? Equal training, scored on a whole region never trained on.
+"""Which up- and downsampling draws no lattice, and what does the water input cost the land? Equal training,
+scored on a whole region never trained on.
 
-Each variant of the generator (models.pix2pix ``upsample`` x ``downsample``) is trained the same number of
-steps on the same packed training tiles, through the project's own ``terraform.train_terrain``; then a
-whole held-out region is rendered through ``render.mosaic.predict_earth_region`` (blended windows, as the
-product is) and scored: the lattice ratio per period (``areograph.evaluation.lattice``, beside the real
-imagery's own), the texture and palette distances, and the realism test (``areograph.evaluation.realism``).
+Each variant of the generator (models.pix2pix ``upsample`` x ``downsample``, and the inputs) is trained the
+same number of steps on the same packed training tiles, through the project's own
+``terraform.train_terrain``; then a whole held-out region is rendered through
+``render.mosaic.predict_earth_region`` (blended windows, as the product is) and scored: the lattice ratio
+per period (``areograph.evaluation.lattice``, beside the real imagery's own), the texture and palette
+distances, and the realism test (``areograph.evaluation.realism``); and, on the region's 256 px squares
+without any water (land only), texture, palette and 1.6 km block L1: what the water input must not make
+worse (issue 19).
 
     PYTHONPATH=src .venv/bin/python benchmarks/upsampling_trial.py \\
         --packed results/corpus/datasets/terrain_pairs.npz --region results/corpus/tiles/italy \\
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -25,16 +30,23 @@ import numpy as np
 import torch
 
 from areograph.evaluation.terrain import read_whole_region, whole_region_figures
-from areograph.evaluation.texture import palette_swd, texture_swd
+from areograph.evaluation.texture import block_l1, palette_swd, texture_swd
 from areograph.render.mosaic import predict_earth_region
 from areograph.terraform import train_terrain
 
+# name -> models.pix2pix sampling keys, and optionally the generator's inputs (default: --conditioning)
 VARIANTS = {
     "transposed+strided (reference)": {"upsample": "transposed", "downsample": "strided"},
     "bilinear+strided": {"upsample": "bilinear", "downsample": "strided"},
     "bilinear+blur": {"upsample": "bilinear", "downsample": "blur"},
+    "blur_bilinear+blur": {"upsample": "blur_bilinear", "downsample": "blur"},
     "subpixel+blur": {"upsample": "subpixel", "downsample": "blur"},
     "nearest+blur": {"upsample": "nearest", "downsample": "blur"},
+    "blur_bilinear+blur, elevation only": {
+        "upsample": "blur_bilinear",
+        "downsample": "blur",
+        "conditioning": ["elevation"],
+    },
 }
 
 
@@ -49,12 +61,23 @@ def _figures(rgb: np.ndarray, region: dict, seed: int) -> dict:
         for x in range(0, w - 255, 256):
             if valid[y : y + 256, x : x + 256].all():
                 tiles.append((y, x))
-    stack = [np.stack([im[y : y + 256, x : x + 256] for y, x in tiles]).astype(np.float32) / 255.0
-             for im in (rgb, region["real"])]  # fmt: skip
+    water = np.zeros(valid.shape, bool) if region["water"] is None else region["water"]
+    land = [(y, x) for y, x in tiles if not water[y : y + 256, x : x + 256].any()]
+
+    def stacks(origins: list[tuple[int, int]]) -> list[np.ndarray]:
+        return [np.stack([im[y : y + 256, x : x + 256] for y, x in origins]).astype(np.float32) / 255.0
+                for im in (rgb, region["real"])]  # fmt: skip
+
+    stack, land_stack = stacks(tiles), stacks(land)
     unit = [x[valid][None, :, None, :].astype(np.float32) / 255.0 for x in (rgb, region["real"])]
+    land_px = [x.reshape(1, -1, 1, 3) for x in land_stack]
     return whole["methods"]["model"] | {
         "texture": round(texture_swd(stack[0], stack[1], seed=seed)["mean"], 2),
         "palette": round(palette_swd(unit[0], unit[1], seed=seed), 3),
+        "land_tiles": len(land),
+        "land_texture": round(texture_swd(land_stack[0], land_stack[1], seed=seed)["mean"], 2),
+        "land_palette": round(palette_swd(land_px[0], land_px[1], seed=seed), 3),
+        "land_block_l1": round(block_l1(land_stack[0], land_stack[1]), 4),
     }
 
 
@@ -88,15 +111,20 @@ def main() -> None:
                 "decay_start_fraction": 0.5, "checkpoint_every": max(args.steps // 4, 1), "seed": 0,
                 "device": "cpu"}  # fmt: skip
     for name in args.variants:
-        folder = args.work / name.split(" ")[0].replace("+", "_")
-        models["pix2pix"] |= VARIANTS[name]
+        folder = args.work / re.sub(r"[^a-z0-9]+", "_", name.split(" (")[0].lower()).strip("_")
+        variant = dict(VARIANTS[name])
+        conditioning = variant.pop("conditioning", args.conditioning)
+        models["pix2pix"] |= variant
         t0 = time.perf_counter()
         model = train_terrain("pix2pix", args.packed, models, training, 256, (-500, 9000), folder,
-                              threads=args.threads, conditioning=args.conditioning)  # fmt: skip
+                              threads=args.threads, conditioning=conditioning)  # fmt: skip
         train_s = time.perf_counter() - t0
         rgb = predict_earth_region(region["elev"], region["valid"], region["profile"], Path(model), None, 96,
                                    water=region["water"])  # fmt: skip
-        figures = _figures(rgb, region, seed=0) | {"s_per_step": round(train_s / args.steps, 3)}
+        figures = _figures(rgb, region, seed=0) | {
+            "s_per_step": round(train_s / args.steps, 3),
+            "conditioning": conditioning,
+        }
         result["variants"][name] = figures
         print(name, json.dumps(figures), flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,8 @@ rule train_terrain:
     """One terrain model; resumes from results/models/terrain_<model>/checkpoints/latest.pt."""
     input:
         results("datasets", TERRAIN_PAIRS),
+        # the weights a fine-tuning starts from (terrain_models.<model>.init_from), when set
+        lambda w: config["terrain_models"][w.model].get("init_from", []),
     output:
         results("models/terrain_{model}", MODEL_FILE),
         results("models/terrain_{model}", LOSSES_CSV),
@@ -32,7 +34,11 @@ rule train_terrain:
             | config["terrain_models"][w.model]["pix2pix"]
         },
         training=lambda w: config["training"]
-        | {k: v for k, v in config["terrain_models"][w.model].items() if k == "steps"},
+        | {
+            k: v
+            for k, v in config["terrain_models"][w.model].items()
+            if k in ("steps", "init_from", "lambda_spectral")
+        },
         tile_px=config["tiles"]["size_px"],
         elevation_range_m=config["elevation"]["earth_range_m"],
     script:

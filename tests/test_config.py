@@ -66,6 +66,17 @@ def test_unknown_adapter_option(config: dict) -> None:
     assert "sources.earth_elevation.options: unknown key(s) ['rooot']" in rejected(config)
 
 
+def test_fine_tuning_from_a_missing_file_is_refused(
+    config: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = next(iter(config["terrain_models"]))
+    config["terrain_models"][name]["init_from"] = str(tmp_path / "nope.pt")
+    assert f"terrain_models.{name}.init_from: '{tmp_path / 'nope.pt'}' is not a file" in rejected(config)
+    monkeypatch.chdir(ROOT)
+    config["terrain_models"][name]["init_from"] = "weights/terrain_pix2pix/model.pt"
+    validate_config(config)  # relative to the working directory, as the workflow runs
+
+
 def test_duplicate_region_names(config: dict) -> None:
     config["regions"].append(copy.deepcopy(config["regions"][0]))
     assert "region name 'sierra' is used more than once" in rejected(config)
@@ -264,8 +275,12 @@ def test_run_plan_resolves_shipped_weights_and_suites(config: dict, tmp_path: Pa
     assert set(run.terrain_suites["terrain_trained"]) == {*config["terrain_models"], "shipped"}
     config["rovers"]["colouriser"]["weights"] = None
     run = run_plan(config, ROOT)
-    assert run.colour_suites["colour"] == run.trained_colour == {
-        "colouriser": "results/models/colouriser/model.pt",
-        "baseline": "results/models/colour_baseline/model.pt",
-    }
+    assert (
+        run.colour_suites["colour"]
+        == run.trained_colour
+        == {
+            "colouriser": "results/models/colouriser/model.pt",
+            "baseline": "results/models/colour_baseline/model.pt",
+        }
+    )
     assert run.opportunity_model_file == "results/models/colouriser/model.pt"

@@ -167,6 +167,8 @@ def _cross_checks(config: Mapping[str, Any]) -> list[str]:
             check_conditioning(cond)
         except ValueError as err:
             problems.append(f"terrain_models.{name}.conditioning: value {cond!r} is invalid: {err}")
+        if "init_from" in spec and not Path(spec["init_from"]).is_file():
+            problems.append(f"terrain_models.{name}.init_from: {spec['init_from']!r} is not a file")
     render_model = config["render"]["model"]
     if not config["render"]["weights"] and render_model not in config["terrain_models"]:
         problems.append(

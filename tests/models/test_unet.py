@@ -182,7 +182,7 @@ def test_registry_builds_by_name() -> None:
 # ---- up- and downsampling options (issue: no lattice) -------------------------------------------------
 
 
-@pytest.mark.parametrize("upsample", ["transposed", "bilinear", "nearest", "subpixel"])
+@pytest.mark.parametrize("upsample", ["transposed", "bilinear", "blur_bilinear", "nearest", "subpixel"])
 @pytest.mark.parametrize("downsample", ["strided", "blur"])
 def test_every_sampling_option_keeps_the_unet_shapes(upsample: str, downsample: str) -> None:
     gen = init_weights(UNetGenerator(2, 3, ngf=4, depth=6, upsample=upsample, downsample=downsample))
@@ -216,6 +216,29 @@ def test_bilinear_resize_convolution_cannot_draw_a_period_two_checkerboard() -> 
         nyquist = sum(float((y * p).sum()) ** 2 for p in (sign[:, None], sign[None, :], sign[:, None] * sign))
         share = nyquist / float((y**2).sum() * y.numel())
         assert (share > 1e-3) == expect_board, (mode, share)
+
+
+def test_blur_bilinear_does_not_pass_its_inputs_nyquist_frequency() -> None:
+    """A checkerboard in a decoder feature map (what a ReLU makes) comes out of a bilinear x2 resize as a
+    period-4 grid; the low-pass before the resize stops it."""
+    from areograph.models.unet import up_layer
+
+    yy, xx = torch.meshgrid(torch.arange(32), torch.arange(32), indexing="ij")
+    board = (((yy + xx) % 2).float() * 2 - 1).expand(1, 4, 32, 32)
+    for mode, passes in (("bilinear", True), ("blur_bilinear", False)):
+        torch.manual_seed(0)
+        layer = up_layer(4, 1, mode)
+        with torch.no_grad():
+            y = layer(board)[0, 0, 8:-8, 8:-8]
+        assert (float(y.std()) > 1e-3) == passes, (mode, float(y.std()))
+
+
+def test_a_bilinear_models_weights_load_into_blur_bilinear_by_name() -> None:
+    bilinear = UNetGenerator(2, 3, ngf=4, depth=5, upsample="bilinear", downsample="blur")
+    blurred = UNetGenerator(2, 3, ngf=4, depth=5, upsample="blur_bilinear", downsample="blur")
+    old, new = bilinear.state_dict(), blurred.state_dict()
+    assert set(old) < set(new) and all(k.endswith(".kernel") for k in set(new) - set(old))
+    assert all(old[k].shape == new[k].shape for k in old)
 
 
 def test_subpixel_starts_as_a_nearest_resize_icnr() -> None:

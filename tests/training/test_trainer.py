@@ -247,6 +247,51 @@ def test_changed_settings_start_from_scratch(tmp_path: Path, caplog: pytest.LogC
     assert len(_rows(tmp_path / "run" / "losses.csv")) == 4
 
 
+def test_fine_tuning_starts_from_a_model_file_with_added_filters(tmp_path: Path) -> None:
+    """init_from: a bilinear model's weights start a blur_bilinear run (the blur is a fixed buffer)."""
+    bilinear = {**G_SPEC, "kwargs": {**G_SPEC["kwargs"], "upsample": "bilinear", "downsample": "blur"}}
+    blurred = {**G_SPEC, "kwargs": {**bilinear["kwargs"], "upsample": "blur_bilinear"}}
+    first = train(bilinear, D_SPEC, Pairs(), _cfg(steps=4), tmp_path / "first")
+    # lr 0: Adam moves nothing, so the fine-tuned run holds exactly the weights it started from. A model
+    # file starts the generator only; a checkpoint both networks.
+    checkpoint = first.parent / "checkpoints" / "latest.pt"
+    for start_file, roles in ((first, ["generator"]), (checkpoint, ["generator", "discriminator"])):
+        out = tmp_path / f"tuned_{start_file.stem}"
+        tuned = train(blurred, D_SPEC, Pairs(), _cfg(steps=2, lr=0.0, init_from=str(start_file)), out)
+        start, end = _weights(checkpoint), _weights(out / "checkpoints" / "latest.pt")
+        for role in ("generator", "discriminator"):
+            same = all(torch.equal(v, end[role][k]) for k, v in start[role].items())
+            assert same == (role in roles), (start_file, role)
+        added = set(end["generator"]) - set(start["generator"])
+        assert added and all(k.endswith(".kernel") for k in added)
+        assert load_file(tuned)["train_config"]["init_from"] == str(start_file)
+    # a run resumed from its own checkpoint does not go back to the init weights
+    train(blurred, D_SPEC, Pairs(), _cfg(steps=4, init_from=str(first)), tmp_path / "more")
+    again = train(blurred, D_SPEC, Pairs(), _cfg(steps=6, init_from=str(first)), tmp_path / "more")
+    assert [int(r["step"]) for r in _rows(again.parent / "losses.csv")] == list(range(1, 7))
+
+
+def test_fine_tuning_from_another_network_fails_naming_the_file(tmp_path: Path) -> None:
+    first = train(G_SPEC, D_SPEC, Pairs(), _cfg(steps=2), tmp_path / "first")
+    wider = {**G_SPEC, "kwargs": {**G_SPEC["kwargs"], "ngf": 8}}
+    with pytest.raises(ValueError, match=rf"{first}: its generator cannot start this run's generator"):
+        train(wider, D_SPEC, Pairs(), _cfg(steps=2, init_from=str(first)), tmp_path / "wider")
+    assert not (tmp_path / "wider" / "model.pt").exists()
+
+
+def test_a_checkpoint_without_a_newer_setting_still_resumes() -> None:
+    """Settings added later (init_from) compare as their default against older checkpoints."""
+    from dataclasses import asdict
+
+    from areograph.training.checkpoint import resume_problem
+
+    cfg = asdict(_cfg())
+    old = {k: v for k, v in cfg.items() if k != "init_from"}
+    ckpt = {"step": 2, "train_config": old, "generator": {"spec": G_SPEC}}
+    assert resume_problem(ckpt, {"generator": G_SPEC}, cfg, 1) is None
+    assert "init_from" in resume_problem(ckpt, {"generator": G_SPEC}, cfg | {"init_from": "x.pt"}, 1)
+
+
 def test_regression_mode_trains_the_baseline_with_mse(tmp_path: Path) -> None:
     spec = {"name": "baseline", "kwargs": {"in_channels": 1, "out_channels": 3, "width": 4}}
     cfg = _cfg(steps=5, mode="regression", regression_loss="mse")

@@ -44,6 +44,14 @@ def training_fields(
     return {"device": logged_device or NOT_RECORDED, "precision": NOT_RECORDED, "wall_time": wall}
 
 
+def steps_line(payload: Mapping[str, Any]) -> str:
+    """``5000 steps``, or for a fine-tuning ``1500 steps, starting from `weights/x/model.pt``` (its init)."""
+    line = f"{payload.get('step')} steps"
+    if init := (payload.get("train_config") or {}).get("init_from"):
+        line += f", fine-tuning `{init}`"
+    return line
+
+
 def metric_legend(table: tuple[metric_table.Metric, ...]) -> str:
     """A Markdown list: each metric's name, unit, which way is better and what it measures."""
     return "\n".join(f"- `{m.name}` ({m.unit}; {m.direction}): {m.description}" for m in table)
@@ -68,7 +76,7 @@ def model_card(
     region = "region" if "regions" in metrics else "group"
     shared = {
         "model_name": payload["generator"]["spec"]["name"],
-        "steps": payload.get("step"),
+        "steps": steps_line(payload),
         "metric_legend": metric_legend(table),
         "metric_table": markdown_table(metric_rows(metrics), table, highlight, region),
         **training_fields(payload, logged_device, benchmark_wall_s),

@@ -20,7 +20,11 @@ the decoder's levels into 2-8 px grids (Odena, Dumoulin and Olah 2016, "Deconvol
 Artifacts"); the encoder's stride-2 convolutions alias fine detail into the skip connections (Zhang 2019,
 "Making Convolutional Networks Shift-Invariant Again"). ``upsample``: ``transposed`` (the reference),
 ``bilinear`` / ``nearest`` (resize-convolution: x2 resize, then a 3 x 3 convolution; a bilinear x2 resize
-has no response at the output's Nyquist frequency, so no period-2 pattern can come out of it) or
+has no response at the output's Nyquist frequency, so no period-2 pattern can come out of it),
+``blur_bilinear`` (the same with the fixed binomial low-pass before the resize: a bilinear resize still
+passes its *input's* Nyquist frequency, where the ReLU before it puts energy, at half gain, and the
+decoder prints it as 4 px and, through the final tanh, 2 px grids; the blur removes it, as the
+[1, 3, 3, 1] filters before every resampling of StyleGAN2 do) or
 ``subpixel`` (3 x 3 convolution to 4x the channels, then pixel shuffle, ICNR-initialised so that it
 starts as a nearest resize). ``downsample``: ``strided`` (the reference) or ``blur`` (a fixed 3 x 3
 binomial low-pass before each stride-2 convolution: anti-aliased downsampling).
@@ -34,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-UPSAMPLE_MODES = ("transposed", "bilinear", "nearest", "subpixel")
+UPSAMPLE_MODES = ("transposed", "bilinear", "blur_bilinear", "nearest", "subpixel")
 DOWNSAMPLE_MODES = ("strided", "blur")
 
 
@@ -64,8 +68,8 @@ class Blur(nn.Module):
         self.channels = channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Low-pass each channel; same size out."""
-        x = F.pad(x, (1, 1, 1, 1), mode="reflect")
+        """Low-pass each channel; same size out (a 1 x 1 map, the bottleneck, comes out unchanged)."""
+        x = F.pad(x, (1, 1, 1, 1), mode="reflect" if min(x.shape[-2:]) > 1 else "replicate")
         return F.conv2d(x, self.kernel.to(x.dtype), groups=self.channels)
 
 
@@ -101,9 +105,15 @@ def up_layer(in_nc: int, out_nc: int, mode: str) -> nn.Module:
     """One x2 upsampling layer of the decoder (see the module docstring for the modes)."""
     if mode == "transposed":
         return nn.ConvTranspose2d(in_nc, out_nc, kernel_size=4, stride=2, padding=1, bias=True)
-    if mode in ("bilinear", "nearest"):
-        corners = {"align_corners": False} if mode == "bilinear" else {}
-        resize = nn.Upsample(scale_factor=2, mode=mode, **corners)
+    if mode in ("bilinear", "blur_bilinear", "nearest"):
+        corners = {"align_corners": False} if mode != "nearest" else {}
+        resize: nn.Module = nn.Upsample(scale_factor=2, mode=mode.removeprefix("blur_"), **corners)
+        if mode == "blur_bilinear":
+            # low-pass first: the ReLU before this layer puts energy at the input's Nyquist frequency,
+            # which a bilinear x2 resize passes at half gain as a period-4 (then, through the tanh,
+            # period-2) grid in the output. The blur is index 0's own child, so the convolution keeps
+            # the key it has in a "bilinear" model and a bilinear model's weights load into this one.
+            resize = nn.Sequential(Blur(in_nc), resize)
         return nn.Sequential(resize, nn.Conv2d(in_nc, out_nc, kernel_size=3, padding=1, bias=True))
     if mode == "subpixel":
         return SubPixelUp(in_nc, out_nc)

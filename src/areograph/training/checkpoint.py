@@ -167,6 +167,37 @@ def build_from_entry(entry: dict[str, Any], path: Path) -> nn.Module:
     return model
 
 
+def init_from_file(nets: dict[str, nn.Module], path: Path) -> list[str]:
+    """Start ``nets`` (by role) from the weights a model file or checkpoint holds: fine-tuning.
+
+    Roles the file lacks keep their fresh initialisation (a shipped ``model.pt`` holds only the
+    generator). Weights load by name, so a network that only adds fixed filters (``Blur`` kernels, which
+    are buffers, not learnt) to the stored one starts from it; any other difference (a missing or extra
+    weight, another shape) is an error naming the file. Returns the roles loaded. fp16 files load into
+    fp32 networks.
+    """
+    data = load_file(Path(path), map_location="cpu")
+    loaded = []
+    for role, net in nets.items():
+        if role not in data:
+            continue
+        own = net.state_dict()
+        stored = {k: v.to(own[k].dtype) if k in own else v for k, v in data[role]["state_dict"].items()}
+        missing = [k for k in own if k not in stored and not k.endswith(".kernel")]
+        extra = [k for k in stored if k not in own]
+        wrong = [k for k in stored if k in own and stored[k].shape != own[k].shape]
+        if missing or extra or wrong:
+            raise ValueError(
+                f"{path}: its {role} cannot start this run's {role} (spec {data[role]['spec']}): "
+                f"missing {missing[:3]}, unexpected {extra[:3]}, other shapes {wrong[:3]}"
+            )
+        net.load_state_dict(stored, strict=False)
+        loaded.append(role)
+    if "generator" in nets and "generator" not in loaded:
+        raise ValueError(f"{path}: holds no generator to start from")
+    return loaded
+
+
 def load_generator(path: Path, device: str | torch.device = "cpu") -> nn.Module:
     """The trained generator from ``model.pt`` or a training checkpoint, on ``device``, in eval() mode.
 
@@ -195,8 +226,8 @@ def resume_problem(
             return f"{role} spec changed: {stored} -> {spec}"
     old = {k: v for k, v in ckpt.get("train_config", {}).items() if k not in RESUMABLE_CHANGES}
     new = {k: v for k, v in train_config.items() if k not in RESUMABLE_CHANGES}
-    if old != new:
-        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    # a setting older checkpoints lack compares as its default, None (init_from)
+    if changed := sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k)):
         return f"training settings changed: {changed}"
     if ckpt["step"] > train_config["steps"]:
         return f"checkpoint is at step {ckpt['step']}, beyond the requested {train_config['steps']} steps"

@@ -46,6 +46,7 @@ from areograph.training.checkpoint import (
     build_from_entry,
     capture_rng_state,
     cpu_state_dict,
+    init_from_file,
     load_file,
     restore_rng_state,
     resume_problem,
@@ -55,6 +56,7 @@ from areograph.training.checkpoint import (
 from areograph.training.plots import plot_losses, write_losses
 from areograph.training.precision import CHANNELS_LAST, PRECISIONS, Precision, resolve_precision
 from areograph.training.schedule import StepSampler, WeightedStepSampler, make_scheduler, set_lr_for_step
+from areograph.training.spectral import spectral_loss
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,8 @@ class TrainConfig:
     num_workers: int = 0
     precision: str = "auto"  # training/precision.py: bf16 where native (CUDA, AVX512-BF16 / AMX CPUs)
     channels_last: bool | str = "auto"  # auto: with bf16
+    init_from: str | None = None  # a model file / checkpoint to start from (fine-tuning); see _train
+    lambda_spectral: float = 0.0  # pix2pix only: weight of the spectral loss (training/spectral.py); 0 = off
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.checkpoint_every < 1 or self.num_workers < 0:
@@ -124,6 +128,8 @@ class TrainConfig:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.channels_last not in CHANNELS_LAST:
             raise ValueError(f"channels_last must be auto, true or false, got {self.channels_last!r}")
+        if self.lambda_spectral < 0 or (self.lambda_spectral and self.mode != "pix2pix"):
+            raise ValueError(f"lambda_spectral must be >= 0, and set only in pix2pix mode: {self}")
         if not 0.0 <= self.decay_start_fraction <= 1.0:
             raise ValueError(f"decay_start_fraction must lie in [0, 1], got {self.decay_start_fraction}")
 
@@ -163,8 +169,10 @@ def pix2pix_step(
     target: torch.Tensor,
     lambda_l1: float,
     autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+    lambda_spectral: float = 0.0,
 ) -> dict[str, torch.Tensor]:
-    """One pix2pix update: D on real vs detached fake pairs (loss halved), then G on GAN + lambda * L1.
+    """One pix2pix update: D on real vs detached fake pairs (loss halved), then G on GAN + lambda * L1
+    (+ lambda_spectral * the spectral loss, logged as ``g_spectral``, when it is set).
 
     ``discriminator`` may be DDP-wrapped; the G step calls the bare module with its weights frozen, so
     no gradient (and no DDP reduction) is spent on D there. Returns detached loss terms.
@@ -189,10 +197,13 @@ def pix2pix_step(
         g_gan = _bce(d_plain(torch.cat([cond, fake], 1)), True)
         g_l1 = F.l1_loss(fake.float(), target)
         g_loss = g_gan + lambda_l1 * g_l1
+    terms = {"g_gan": g_gan, "g_l1": g_l1, "d_real": d_real, "d_fake": d_fake}
+    if lambda_spectral:
+        terms["g_spectral"] = spectral_loss(fake, target)
+        g_loss = g_loss + lambda_spectral * terms["g_spectral"]
     g_loss.backward()
     opt_g.step()
     _set_requires_grad(d_plain, True)
-    terms = {"g_gan": g_gan, "g_l1": g_l1, "d_real": d_real, "d_fake": d_fake}
     return {k: v.detach().float() for k, v in terms.items()}
 
 
@@ -247,7 +258,8 @@ class Update:
 def _pix2pix_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Autocast) -> Losses:
     g, d = run.wrapped["generator"], run.wrapped["discriminator"]
     opt_g, opt_d = run.opts["generator"], run.opts["discriminator"]
-    return pix2pix_step(g, d, opt_g, opt_d, cond, target, run.cfg.lambda_l1, autocast)
+    cfg = run.cfg
+    return pix2pix_step(g, d, opt_g, opt_d, cond, target, cfg.lambda_l1, autocast, cfg.lambda_spectral)
 
 
 def _regression_update(run: _Run, cond: torch.Tensor, target: torch.Tensor, autocast: Autocast) -> Losses:
@@ -298,7 +310,7 @@ class _Run:
         self.precision: Precision = resolve_precision(cfg.precision, device, cfg.channels_last)
         self.nets = {r: init_weights(build_model(s["name"], **s.get("kwargs", {}))) for r, s in specs.items()}
         self.update = UPDATES[cfg.mode]
-        self.terms = self.update.terms
+        self.terms = self.update.terms + (("g_spectral",) if cfg.lambda_spectral else ())
 
     def setup(self, world: int) -> None:
         """Move to the device, build optimisers + schedulers and the (DDP-wrapped when world > 1) views."""
@@ -391,8 +403,14 @@ def train(
     precision = resolve_precision(cfg.precision, device, cfg.channels_last)  # refuses before any work
     rank, world, created_pg = _dist_setup(device)
     # Which accelerator the scheduler handed us (SLURM sets CUDA_VISIBLE_DEVICES for --gpus jobs).
-    log.info("training on %s (rank %d of %d, CUDA_VISIBLE_DEVICES=%s, torch threads %d)", device, rank, world,
-             os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"), torch.get_num_threads())
+    log.info(
+        "training on %s (rank %d of %d, CUDA_VISIBLE_DEVICES=%s, torch threads %d)",
+        device,
+        rank,
+        world,
+        os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"),
+        torch.get_num_threads(),
+    )
     log.info("arithmetic: %s (%s)", precision.name, precision.reason)
     try:
         return _train(specs, dataset, cfg, Path(out_dir), dict(extra_meta or {}), device, rank, world)
@@ -422,6 +440,9 @@ def _train(
         ckpt = None
     if ckpt is not None:
         run.restore(ckpt, ckpt_path)
+    elif cfg.init_from:  # a fresh run that fine-tunes: step 0 starts from those weights
+        roles = init_from_file(run.nets, Path(cfg.init_from))
+        log.info("starting %s from %s", " and ".join(roles), cfg.init_from)
     start = ckpt["step"] if ckpt is not None else 0
     if rank == 0:
         final.unlink(missing_ok=True)  # never leave a stale result beside a new run

@@ -39,12 +39,19 @@ VARIANTS = {
     "transposed+strided (reference)": {"upsample": "transposed", "downsample": "strided"},
     "bilinear+strided": {"upsample": "bilinear", "downsample": "strided"},
     "bilinear+blur": {"upsample": "bilinear", "downsample": "blur"},
-    "blur_bilinear+blur": {"upsample": "blur_bilinear", "downsample": "blur"},
+    "bilinear+blur, blur_up 1": {"upsample": "bilinear", "downsample": "blur", "blur_up": 1},
+    "bilinear+blur, blur_up 8": {"upsample": "bilinear", "downsample": "blur", "blur_up": 8},
     "subpixel+blur": {"upsample": "subpixel", "downsample": "blur"},
     "nearest+blur": {"upsample": "nearest", "downsample": "blur"},
-    "blur_bilinear+blur, elevation only": {
-        "upsample": "blur_bilinear",
+    "bilinear+blur, elevation only": {
+        "upsample": "bilinear",
         "downsample": "blur",
+        "conditioning": ["elevation"],
+    },
+    "bilinear+blur, blur_up 8, elevation only": {
+        "upsample": "bilinear",
+        "downsample": "blur",
+        "blur_up": 8,
         "conditioning": ["elevation"],
     },
 }
@@ -92,6 +99,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("results/trial"))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/upsampling_trial.json"))
+    ap.add_argument("--keep", action="store_true", help="keep the variants already in --out")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     layers = ("elevation", "imagery", "water")
@@ -105,6 +113,11 @@ def main() -> None:
         "real": whole_region_figures(region["real"], {}, region["valid"], region["water"], 0)["real"],
         "variants": {},
     }
+    if args.keep and args.out.is_file():
+        before = json.loads(args.out.read_text())
+        if any(before.get(k) != result[k] for k in ("region", "steps", "ngf")):
+            raise SystemExit(f"{args.out}: another region, steps or ngf; --keep adds to the same setup only")
+        result["variants"] = before["variants"]
     models = {"pix2pix": {"ngf": args.ngf, "ndf": args.ngf, "depth": None, "d_layers": 3, "dropout": 0.5},
               "baseline": {"width": 32}}  # fmt: skip
     training = {"steps": args.steps, "batch_size": 1, "lr": 2e-4, "beta1": 0.5, "lambda_l1": 100,
@@ -114,7 +127,7 @@ def main() -> None:
         folder = args.work / re.sub(r"[^a-z0-9]+", "_", name.split(" (")[0].lower()).strip("_")
         variant = dict(VARIANTS[name])
         conditioning = variant.pop("conditioning", args.conditioning)
-        models["pix2pix"] |= variant
+        models["pix2pix"] = {k: v for k, v in models["pix2pix"].items() if k != "blur_up"} | variant
         t0 = time.perf_counter()
         model = train_terrain("pix2pix", args.packed, models, training, 256, (-500, 9000), folder,
                               threads=args.threads, conditioning=conditioning)  # fmt: skip

@@ -27,7 +27,7 @@ rule train_terrain:
     params:
         kind=lambda w: config["terrain_models"][w.model]["kind"],
         conditioning=lambda w: config["terrain_models"][w.model]["conditioning"],
-        # the model's own pix2pix keys and steps over the shared sections
+        # the model's own pix2pix keys, steps, lr, init_from over the shared sections
         models=lambda w: config["models"]
         | {
             "pix2pix": config["models"]["pix2pix"]
@@ -37,7 +37,7 @@ rule train_terrain:
         | {
             k: v
             for k, v in config["terrain_models"][w.model].items()
-            if k in ("steps", "init_from", "lambda_spectral")
+            if k in ("steps", "lr", "init_from", "lambda_spectral")
         },
         tile_px=config["tiles"]["size_px"],
         elevation_range_m=config["elevation"]["earth_range_m"],

@@ -12,7 +12,7 @@ from areograph.models.baseline import Baseline
 from areograph.models.init import init_weights
 from areograph.models.patchgan import PatchGAN
 from areograph.models.registry import MODELS, build_model
-from areograph.models.unet import SkipBlock, UNetGenerator, depth_for_tile
+from areograph.models.unet import Blur, SkipBlock, UNetGenerator, depth_for_tile
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -182,7 +182,7 @@ def test_registry_builds_by_name() -> None:
 # ---- up- and downsampling options (issue: no lattice) -------------------------------------------------
 
 
-@pytest.mark.parametrize("upsample", ["transposed", "bilinear", "blur_bilinear", "nearest", "subpixel"])
+@pytest.mark.parametrize("upsample", ["transposed", "bilinear", "nearest", "subpixel"])
 @pytest.mark.parametrize("downsample", ["strided", "blur"])
 def test_every_sampling_option_keeps_the_unet_shapes(upsample: str, downsample: str) -> None:
     gen = init_weights(UNetGenerator(2, 3, ngf=4, depth=6, upsample=upsample, downsample=downsample))
@@ -218,27 +218,38 @@ def test_bilinear_resize_convolution_cannot_draw_a_period_two_checkerboard() -> 
         assert (share > 1e-3) == expect_board, (mode, share)
 
 
-def test_blur_bilinear_does_not_pass_its_inputs_nyquist_frequency() -> None:
+def test_a_blur_before_the_resize_stops_its_inputs_nyquist_frequency() -> None:
     """A checkerboard in a decoder feature map (what a ReLU makes) comes out of a bilinear x2 resize as a
     period-4 grid; the low-pass before the resize stops it."""
     from areograph.models.unet import up_layer
 
     yy, xx = torch.meshgrid(torch.arange(32), torch.arange(32), indexing="ij")
     board = (((yy + xx) % 2).float() * 2 - 1).expand(1, 4, 32, 32)
-    for mode, passes in (("bilinear", True), ("blur_bilinear", False)):
+    for blur, passes in ((False, True), (True, False)):
         torch.manual_seed(0)
-        layer = up_layer(4, 1, mode)
+        layer = up_layer(4, 1, "bilinear", blur)
         with torch.no_grad():
             y = layer(board)[0, 0, 8:-8, 8:-8]
-        assert (float(y.std()) > 1e-3) == passes, (mode, float(y.std()))
+        assert (float(y.std()) > 1e-3) == passes, (blur, float(y.std()))
+    with pytest.raises(ValueError, match="needs a resize mode"):
+        up_layer(4, 1, "transposed", blur=True)
 
 
-def test_a_bilinear_models_weights_load_into_blur_bilinear_by_name() -> None:
-    bilinear = UNetGenerator(2, 3, ngf=4, depth=5, upsample="bilinear", downsample="blur")
-    blurred = UNetGenerator(2, 3, ngf=4, depth=5, upsample="blur_bilinear", downsample="blur")
-    old, new = bilinear.state_dict(), blurred.state_dict()
-    assert set(old) < set(new) and all(k.endswith(".kernel") for k in set(new) - set(old))
+def test_blur_up_counts_the_finest_levels_and_keeps_the_weights_names() -> None:
+    plain = UNetGenerator(2, 3, ngf=4, depth=5, upsample="bilinear", downsample="blur")
+    blurred = UNetGenerator(2, 3, ngf=4, depth=5, upsample="bilinear", downsample="blur", blur_up=2)
+    old, new = plain.state_dict(), blurred.state_dict()
+    added = set(new) - set(old)
+    assert set(old) < set(new) and all(k.endswith(".kernel") for k in added)
     assert all(old[k].shape == new[k].shape for k in old)
+    # one blur before each of the two finest upsamplings, none deeper
+    assert len(added) == 2
+    levels = _blocks(blurred)
+    ups = [list(b.model)[max(k for k, m in enumerate(b.model) if isinstance(m, nn.ReLU)) + 1] for b in levels]
+    has_blur = [any(isinstance(m, Blur) for m in up.modules()) for up in ups]
+    assert has_blur[:2] == [True, True] and not any(has_blur[2:]), has_blur
+    out = blurred(torch.rand(1, 2, 32, 32) * 2 - 1)
+    assert out.shape == (1, 3, 32, 32)
 
 
 def test_subpixel_starts_as_a_nearest_resize_icnr() -> None:

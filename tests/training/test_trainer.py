@@ -248,9 +248,9 @@ def test_changed_settings_start_from_scratch(tmp_path: Path, caplog: pytest.LogC
 
 
 def test_fine_tuning_starts_from_a_model_file_with_added_filters(tmp_path: Path) -> None:
-    """init_from: a bilinear model's weights start a blur_bilinear run (the blur is a fixed buffer)."""
+    """init_from: a bilinear model's weights start a run with blurs added (a blur is a fixed buffer)."""
     bilinear = {**G_SPEC, "kwargs": {**G_SPEC["kwargs"], "upsample": "bilinear", "downsample": "blur"}}
-    blurred = {**G_SPEC, "kwargs": {**bilinear["kwargs"], "upsample": "blur_bilinear"}}
+    blurred = {**G_SPEC, "kwargs": {**bilinear["kwargs"], "blur_up": 2}}
     first = train(bilinear, D_SPEC, Pairs(), _cfg(steps=4), tmp_path / "first")
     # lr 0: Adam moves nothing, so the fine-tuned run holds exactly the weights it started from. A model
     # file starts the generator only; a checkpoint both networks.

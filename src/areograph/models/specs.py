@@ -58,6 +58,8 @@ def unet_spec(x: SpecInputs) -> Spec:
             # Absent keys mean the reference's layers: older configs and model files rebuild unchanged.
             "upsample": s.get("upsample", "transposed"),
             "downsample": s.get("downsample", "strided"),
+            # only when set, so the specs (and files) of models without it stay as they were
+            **({"blur_up": s["blur_up"]} if s.get("blur_up") else {}),
         },
     }
 

@@ -20,14 +20,15 @@ the decoder's levels into 2-8 px grids (Odena, Dumoulin and Olah 2016, "Deconvol
 Artifacts"); the encoder's stride-2 convolutions alias fine detail into the skip connections (Zhang 2019,
 "Making Convolutional Networks Shift-Invariant Again"). ``upsample``: ``transposed`` (the reference),
 ``bilinear`` / ``nearest`` (resize-convolution: x2 resize, then a 3 x 3 convolution; a bilinear x2 resize
-has no response at the output's Nyquist frequency, so no period-2 pattern can come out of it),
-``blur_bilinear`` (the same with the fixed binomial low-pass before the resize: a bilinear resize still
-passes its *input's* Nyquist frequency, where the ReLU before it puts energy, at half gain, and the
-decoder prints it as 4 px and, through the final tanh, 2 px grids; the blur removes it, as the
-[1, 3, 3, 1] filters before every resampling of StyleGAN2 do) or
+has no response at the output's Nyquist frequency, so no period-2 pattern can come out of it) or
 ``subpixel`` (3 x 3 convolution to 4x the channels, then pixel shuffle, ICNR-initialised so that it
 starts as a nearest resize). ``downsample``: ``strided`` (the reference) or ``blur`` (a fixed 3 x 3
-binomial low-pass before each stride-2 convolution: anti-aliased downsampling).
+binomial low-pass before each stride-2 convolution: anti-aliased downsampling). ``blur_up``: how many of the
+finest resize upsamplings low-pass their input first (0 = none). A bilinear resize still passes its
+*input's* Nyquist frequency at half gain, and the ReLU before it puts energy there, so the outermost
+level prints a 4 px (and, through the tanh, a 2 px) grid; the blur takes it out, as the [1, 3, 3, 1]
+filters before StyleGAN2's resamplings do. Only the finest levels: blurring every level costs the
+picture its fine texture (docs/terraforming.md "Generator options").
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-UPSAMPLE_MODES = ("transposed", "bilinear", "blur_bilinear", "nearest", "subpixel")
+UPSAMPLE_MODES = ("transposed", "bilinear", "nearest", "subpixel")
 DOWNSAMPLE_MODES = ("strided", "blur")
 
 
@@ -101,18 +102,19 @@ class SubPixelUp(nn.Module):
         return self.shuffle(self.conv(x))
 
 
-def up_layer(in_nc: int, out_nc: int, mode: str) -> nn.Module:
-    """One x2 upsampling layer of the decoder (see the module docstring for the modes)."""
+def up_layer(in_nc: int, out_nc: int, mode: str, blur: bool = False) -> nn.Module:
+    """One x2 upsampling layer of the decoder (see the module docstring for the modes); ``blur``: low-pass
+    the input first (resize modes only)."""
+    if blur and mode not in ("bilinear", "nearest"):
+        raise ValueError(f"a blur before the upsampling needs a resize mode (bilinear, nearest), not {mode!r}")
     if mode == "transposed":
         return nn.ConvTranspose2d(in_nc, out_nc, kernel_size=4, stride=2, padding=1, bias=True)
-    if mode in ("bilinear", "blur_bilinear", "nearest"):
-        corners = {"align_corners": False} if mode != "nearest" else {}
-        resize: nn.Module = nn.Upsample(scale_factor=2, mode=mode.removeprefix("blur_"), **corners)
-        if mode == "blur_bilinear":
-            # low-pass first: the ReLU before this layer puts energy at the input's Nyquist frequency,
-            # which a bilinear x2 resize passes at half gain as a period-4 (then, through the tanh,
-            # period-2) grid in the output. The blur is index 0's own child, so the convolution keeps
-            # the key it has in a "bilinear" model and a bilinear model's weights load into this one.
+    if mode in ("bilinear", "nearest"):
+        corners = {"align_corners": False} if mode == "bilinear" else {}
+        resize: nn.Module = nn.Upsample(scale_factor=2, mode=mode, **corners)
+        if blur:
+            # The blur is index 0's own child, so the convolution keeps the key it has without it, and
+            # weights trained without the blur load into this layer (fine-tuning, models' init_from).
             resize = nn.Sequential(Blur(in_nc), resize)
         return nn.Sequential(resize, nn.Conv2d(in_nc, out_nc, kernel_size=3, padding=1, bias=True))
     if mode == "subpixel":
@@ -149,6 +151,7 @@ class SkipBlock(nn.Module):
         dropout: float = 0.0,
         upsample: str = "transposed",
         downsample: str = "strided",
+        blur_up: bool = False,
     ) -> None:
         super().__init__()
         self.outermost = outermost
@@ -160,7 +163,7 @@ class SkipBlock(nn.Module):
         # reflect-pad, so it keeps the plain strided convolution.
         down_conv = down_layer(input_nc, inner_nc, "strided" if innermost else downsample)
         up_in = inner_nc if innermost else inner_nc * 2
-        up_conv = up_layer(up_in, outer_nc, upsample)
+        up_conv = up_layer(up_in, outer_nc, upsample, blur_up)
         down: list[nn.Module]
         up: list[nn.Module]
         if outermost:
@@ -190,7 +193,8 @@ class UNetGenerator(nn.Module):
     ``depth`` is the number of stride-2 downsamplings (8 at 256 px; see :func:`depth_for_tile`);
     H and W must be divisible by 2^depth. ``n_dropout`` decoder blocks nearest the bottleneck get
     ``dropout`` (0.5 and 3 in the paper). ``upsample`` / ``downsample``: see the module docstring (the
-    defaults are the reference's, so model files written before the option rebuild unchanged).
+    defaults are the reference's, so model files written before the option rebuild unchanged); ``blur_up``:
+    the number of finest levels whose upsampling low-passes its input first.
     """
 
     def __init__(
@@ -203,6 +207,7 @@ class UNetGenerator(nn.Module):
         n_dropout: int = 3,
         upsample: str = "transposed",
         downsample: str = "strided",
+        blur_up: int = 0,
     ) -> None:
         super().__init__()
         if upsample not in UPSAMPLE_MODES or downsample not in DOWNSAMPLE_MODES:
@@ -214,9 +219,10 @@ class UNetGenerator(nn.Module):
             raise ValueError(f"U-Net depth must be >= 1, got {depth}")
         self.depth = depth
         block: SkipBlock | None = None
-        sampling = {"upsample": upsample, "downsample": downsample}
+        sampling: dict = {"upsample": upsample, "downsample": downsample}
         for level in range(depth, 0, -1):  # innermost first
             with_dropout = dropout if depth - level < n_dropout else 0.0
+            sampling["blur_up"] = level <= blur_up
             if level == 1:
                 block = SkipBlock(
                     out_channels, level_channels(1, ngf), in_channels, block, outermost=True, **sampling

@@ -4,7 +4,9 @@ The demo pix2pix (config.yaml models and training, on the sample's packed Earth 
 ``training.precision: fp32`` and with the default (bf16 + channels_last where the CPU has native bf16),
 same seed and steps, then both are scored by the project's evaluation (terrain_eval.evaluate_terrain)
 beside the baselines: one example grid with both models side by side, one metrics JSON. Also records
-each run's wall time. Writes benchmarks/results/bf16_vs_fp32_training.json and
+each run's wall time. A GAN's trajectory is chaotic, so any change of arithmetic gives another model;
+``--seed-control`` adds an fp32 run with another seed, whose distance from the first fp32 run is what
+chance alone moves the figures by. Writes benchmarks/results/bf16_vs_fp32_training.json and
 docs/img/bf16_vs_fp32_training.png (the example grid) + docs/img/bf16_vs_fp32_training_metrics.png.
 
     PYTHONPATH=src .venv/bin/python benchmarks/bf16_vs_fp32_training.py results/datasets/terrain_pairs.npz
@@ -41,10 +43,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="default: config.yaml training.steps")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--seed-control", action="store_true", help="also fp32 at seed + 1")
     args = parser.parse_args()
     cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
     default = resolve_precision(cfg["training"].get("precision", "auto"), "cpu")
     runs = {"fp32": {"precision": "fp32", "channels_last": False}, default.name.replace(" + ", "_"): {}}
+    if args.seed_control:
+        runs["fp32_seed_plus_1"] = runs["fp32"] | {"seed": cfg["training"]["seed"] + 1}
     doc: dict = {"benchmark": "bf16_vs_fp32_training", "default": default.name, "reason": default.reason,
                  "load_1min_before": round(os.getloadavg()[0], 2), "runs": {}}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:

@@ -143,7 +143,8 @@ def test_a_new_kind_is_one_entry(monkeypatch, pairs: Path, sample_dir: Path, tmp
 
 # The shipped generators' output on a fixed input: the colouriser's recorded with the code before model
 # kinds had their own module (commit daa1953), the terrain generator's when it was shipped (its second
-# stage, blur_up 1, made it a new file). New weights shipped (make ship-terrain / ship-colouriser) need new figures.
+# stage, blur_up 1, made it a new file). New weights shipped (make ship-terrain / ship-colouriser) need
+# new figures.
 SHIPPED = {
     "terrain_pix2pix": ("unet", [-0.94566, -0.7234, -0.81411],
                         [-0.79727, -0.93122, -0.8868, -0.90965, -0.88011, -0.89157]),

@@ -106,7 +106,7 @@ def up_layer(in_nc: int, out_nc: int, mode: str, blur: bool = False) -> nn.Modul
     """One x2 upsampling layer of the decoder (see the module docstring for the modes); ``blur``: low-pass
     the input first (resize modes only)."""
     if blur and mode not in ("bilinear", "nearest"):
-        raise ValueError(f"a blur before the upsampling needs a resize mode (bilinear, nearest), not {mode!r}")
+        raise ValueError(f"blur before upsampling needs a resize mode (bilinear, nearest), got {mode!r}")
     if mode == "transposed":
         return nn.ConvTranspose2d(in_nc, out_nc, kernel_size=4, stride=2, padding=1, bias=True)
     if mode in ("bilinear", "nearest"):

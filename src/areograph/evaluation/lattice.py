@@ -110,8 +110,13 @@ def _ring_median(power: np.ndarray, radius: np.ndarray, r: float, peak: tuple[in
 
 
 def lattice_ratios_of_spectrum(power: np.ndarray, periods: Sequence[int] = PERIODS) -> dict[int, float]:
-    """Per period: max over x / y / diagonal of (power at the lattice frequency / its ring's median)."""
+    """Per period: max over x / y / diagonal of (power at the lattice frequency / its ring's median).
+
+    A peak quieter than 8-bit rounding noise (:func:`quantisation_floor`) is no lattice: exactly 0, not
+    the ratio of float noise (a flat picture's spectrum is ~1e-30 everywhere).
+    """
     n = power.shape[0]
+    floor = quantisation_floor(n)
     c = n // 2
     ky, kx = np.mgrid[-c : n - c, -c : n - c]
     radius = np.hypot(ky, kx)
@@ -123,6 +128,9 @@ def lattice_ratios_of_spectrum(power: np.ndarray, periods: Sequence[int] = PERIO
         ratios = []
         for dy, dx in ((k, 0), (0, k), (k, k)):  # along y, along x, on the diagonal
             peak = ((c - dy) % n, (c - dx) % n)  # the negative-frequency bin is always on the grid
+            if power[peak] < floor:
+                ratios.append(0.0)
+                continue
             ratios.append(float(power[peak]) / _ring_median(power, radius, float(np.hypot(dy, dx)), peak))
         out[p] = max(ratios)
     return out

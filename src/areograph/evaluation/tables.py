@@ -127,7 +127,7 @@ def markdown_table(
             elif value is None:
                 cells.append("-")
             elif isinstance(value, float) and abs(value) < 1e-9:
-                cells.append("0")  # a flat picture's spectrum: rounding noise, not a figure
+                cells.append("0")  # float noise in files written before lattice.py returned 0 for it
             elif isinstance(value, float):
                 cells.append(format(value, m.fmt if m is not None else ".3g"))
             else:

@@ -8,7 +8,7 @@ rule train_terrain:
     input:
         results("datasets", TERRAIN_PAIRS),
         # the weights a fine-tuning starts from (terrain_models.<model>.init_from), when set
-        lambda w: config["terrain_models"][w.model].get("init_from", []),
+        lambda w: RUN.init_from(w.model) or [],
     output:
         results("models/terrain_{model}", MODEL_FILE),
         results("models/terrain_{model}", LOSSES_CSV),
@@ -37,8 +37,9 @@ rule train_terrain:
         | {
             k: v
             for k, v in config["terrain_models"][w.model].items()
-            if k in ("steps", "lr", "init_from", "lambda_spectral")
-        },
+            if k in ("steps", "lr", "lambda_spectral")
+        }
+        | ({"init_from": RUN.init_from(w.model)} if RUN.init_from(w.model) else {}),
         tile_px=config["tiles"]["size_px"],
         elevation_range_m=config["elevation"]["earth_range_m"],
     script:

@@ -75,6 +75,12 @@ def test_fine_tuning_from_a_missing_file_is_refused(
     monkeypatch.chdir(ROOT)
     config["terrain_models"][name]["init_from"] = "weights/terrain_pix2pix/model.pt"
     validate_config(config)  # relative to the working directory, as the workflow runs
+    # run elsewhere (snakemake --directory): found in the workflow's folder, as the shipped weights are
+    monkeypatch.chdir(tmp_path)
+    checked = validate_config(config, base_dirs=[tmp_path, ROOT])
+    shipped = str(ROOT / "weights/terrain_pix2pix/model.pt")
+    assert run_plan(checked, ROOT).init_from(name) == shipped
+    assert run_plan(checked, ROOT).init_from("baseline") is None
 
 
 def test_duplicate_region_names(config: dict) -> None:

@@ -99,7 +99,7 @@ def validate_config(
     validator = _DefaultFilling(load_schema())
     problems = [_describe(e) for e in sorted(validator.iter_errors(config), key=lambda e: list(e.path))]
     if not problems:
-        problems = _cross_checks(config)
+        problems = _cross_checks(config, [Path(b) for b in base_dirs or [Path.cwd()]])
     if not problems and base_dirs is not None:
         problems = weights_problems(config, [Path(b) for b in base_dirs])
     if problems:
@@ -107,7 +107,7 @@ def validate_config(
     return config
 
 
-def _cross_checks(config: Mapping[str, Any]) -> list[str]:
+def _cross_checks(config: Mapping[str, Any], base_dirs: Sequence[Path]) -> list[str]:
     from areograph.data.conditioning import check_conditioning
     from areograph.sources import (
         ADAPTERS,
@@ -167,7 +167,7 @@ def _cross_checks(config: Mapping[str, Any]) -> list[str]:
             check_conditioning(cond)
         except ValueError as err:
             problems.append(f"terrain_models.{name}.conditioning: value {cond!r} is invalid: {err}")
-        if "init_from" in spec and not Path(spec["init_from"]).is_file():
+        if "init_from" in spec and not configured_path(spec["init_from"], base_dirs).is_file():
             problems.append(f"terrain_models.{name}.init_from: {spec['init_from']!r} is not a file")
     render_model = config["render"]["model"]
     if not config["render"]["weights"] and render_model not in config["terrain_models"]:
@@ -463,6 +463,11 @@ class RunPlan:
         """Colour evaluation suites as :attr:`terrain_suites`: ``colour`` (shipped), ``colour_trained``."""
         shipped = {"shipped": self.colouriser_weights} if self.colouriser_weights else {}
         return {"colour": shipped or self.trained_colour, "colour_trained": self.trained_colour | shipped}
+
+    def init_from(self, model: str) -> str | None:
+        """The file a ``terrain_models`` entry fine-tunes from, found as the weights are (workflow_path)."""
+        value = self.config["terrain_models"][model].get("init_from")
+        return workflow_path(value, self.workflow_dir) if value else None
 
     @property
     def opportunity_model_file(self) -> str:

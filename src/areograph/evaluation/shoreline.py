@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from areograph.evaluation.lattice import LUMA
+
 BLUE_OVER_RED = 8
 MAX_LUMA = 90
-_LUMA = np.array([0.299, 0.587, 0.114])
 
 
 def water_looking(rgb: np.ndarray) -> np.ndarray:
     """(H, W) bool: pixels of an (H, W, 3) uint8 picture that look like open water."""
     rgb = np.asarray(rgb, dtype=np.float32)
-    return (rgb[..., 2] - rgb[..., 0] >= BLUE_OVER_RED) & (rgb @ _LUMA < MAX_LUMA)
+    return (rgb[..., 2] - rgb[..., 0] >= BLUE_OVER_RED) & (rgb @ LUMA < MAX_LUMA)
 
 
 def water_agreement(rgb: np.ndarray, water: np.ndarray, valid: np.ndarray | None = None) -> dict[str, float]:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import torch
 
-LUMA = (0.299, 0.587, 0.114)
+from areograph.evaluation.lattice import LUMA
+
 EPS = 1e-6  # in [-1, 1] units: far below any bin of a 256 px tile (8-bit rounding alone is ~1e-5)
 
 
@@ -23,7 +24,7 @@ def log_power_spectrum(rgb: torch.Tensor) -> torch.Tensor:
     if rgb.ndim != 4 or rgb.shape[1] != 3:
         raise ValueError(f"the spectral loss needs (N, 3, H, W) RGB images, got shape {tuple(rgb.shape)}")
     x = rgb.float()
-    luma = sum(w * x[:, c] for c, w in enumerate(LUMA))
+    luma = sum(float(w) * x[:, c] for c, w in enumerate(LUMA))  # the lattice metric's luma
     luma = luma - luma.mean(dim=(-2, -1), keepdim=True)
     h, w = luma.shape[-2:]
     window = torch.outer(torch.hann_window(h, periodic=False, device=x.device),

@@ -28,7 +28,6 @@ def eval_dir(results: Path | str, track: str) -> Path:
     return Path(results) / "eval" / track
 
 
-
 def benchmark_file(results: Path | str, rule: str, name: str | None = None) -> Path:
     """A job's Snakemake benchmark: ``results/benchmarks/<rule>/<name>.tsv``, or ``<rule>.tsv``."""
     return _per_job(Path(results) / "benchmarks", rule, name, ".tsv")
@@ -41,10 +40,3 @@ def log_file(results: Path | str, rule: str, name: str | None = None) -> Path:
 
 def _per_job(root: Path, rule: str, name: str | None, suffix: str) -> Path:
     return root / rule / f"{name}{suffix}" if name is not None else root / f"{rule}{suffix}"
-
-
-
-
-
-
-

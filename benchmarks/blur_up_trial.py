@@ -19,20 +19,15 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from upsampling_trial import _figures
 
-from areograph.data.conditioning import conditioning_stack
-from areograph.data.elevation import scale_elevation
 from areograph.evaluation.terrain import read_whole_region
 from areograph.models.registry import build_model
-from areograph.render.mosaic import to_uint8
-from areograph.render.predictor import generator_predictor
-from areograph.render.windows import predict_blended
-from areograph.training.checkpoint import init_from_file, load_file, model_scaling
+from areograph.render.mosaic import predict_earth_region
+from areograph.training.checkpoint import init_from_file, load_file
 
 
 def main() -> None:
@@ -47,19 +42,15 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     layers = ("elevation", "imagery", "water")
     region = read_whole_region({k: args.region / k for k in layers if (args.region / k).is_dir()})
-    scale, conditioning = model_scaling(args.model, None)
-    valid = region["valid"]
-    filled = np.where(valid, region["elev"], np.median(region["elev"][valid]))
-    cond = conditioning_stack(scale_elevation(filled, *scale), None, conditioning, region["water"])
     spec = load_file(args.model)["generator"]["spec"]
-    window = 2 ** spec["kwargs"]["depth"]
     result = {"model": str(args.model), "region": args.region.name, "spec": spec,
               "load_average": os.getloadavg(), "blur_up": {}}  # fmt: skip
     for n in args.blur_up:
         kwargs = {k: v for k, v in spec["kwargs"].items() if k != "blur_up"} | ({"blur_up": n} if n else {})
         net = build_model(spec["name"], **kwargs)
         init_from_file({"generator": net}, args.model)
-        rgb = to_uint8(predict_blended(cond, generator_predictor(net.eval()), window, args.overlap))
+        rgb = predict_earth_region(region["elev"], region["valid"], region["profile"], args.model, None,
+                                   args.overlap, water=region["water"], generator=net)  # fmt: skip
         result["blur_up"][str(n)] = _figures(rgb, region, seed=0)
         print(n, json.dumps(result["blur_up"][str(n)]), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

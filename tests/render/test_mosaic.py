@@ -57,3 +57,29 @@ def test_a_broken_hypsometry_file_is_named(tmp_path):
     bad.write_text("{}")
     with pytest.raises(ValueError, match=r"hypsometry\.json: not a readable Mars hypsometry"):
         read_hypsometry(bad)
+
+
+def test_an_earth_region_renders_with_a_generator_built_from_the_files_weights():
+    """predict_earth_region(generator=...): the same weights give the same picture; another network
+    built from them (a blur before the two finest upsamplings, not one) gives its own."""
+    import torch
+
+    from areograph.models.registry import build_model
+    from areograph.render.mosaic import predict_earth_region
+    from areograph.training.checkpoint import init_from_file, load_file, load_generator
+
+    torch.set_num_threads(1)
+    weights = Path(__file__).resolve().parents[2] / "weights" / "terrain_pix2pix" / "model.pt"
+    yy, xx = np.mgrid[0:256, 0:256]
+    elev = (1500 + 900 * np.sin(yy / 23.0) * np.cos(xx / 31.0)).astype(np.float32)
+    valid = np.ones(elev.shape, bool)
+    water = elev < 800
+    render = {"profile": {}, "model_path": weights, "window_px": None, "overlap_px": 128, "water": water}
+    plain = predict_earth_region(elev, valid, **render)
+    same = predict_earth_region(elev, valid, **render, generator=load_generator(weights))
+    spec = load_file(weights)["generator"]["spec"]
+    blurred = build_model(spec["name"], **(spec["kwargs"] | {"blur_up": 2}))
+    init_from_file({"generator": blurred}, weights)
+    other = predict_earth_region(elev, valid, **render, generator=blurred)
+    assert plain.shape == (256, 256, 3) and np.array_equal(plain, same)
+    assert np.abs(plain.astype(int) - other.astype(int)).mean() > 0.5

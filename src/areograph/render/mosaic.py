@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import rasterio
@@ -30,6 +31,9 @@ from areograph.geo.geotiff import write_cog
 from areograph.render.predictor import generator_predictor
 from areograph.render.windows import predict_blended
 from areograph.training.checkpoint import load_generator, load_model_meta, model_scaling
+
+if TYPE_CHECKING:
+    from torch import nn
 
 log = logging.getLogger("areograph.render")
 
@@ -80,12 +84,15 @@ def predict_earth_region(
     overlap_px: int,
     window_override: bool = False,
     water: np.ndarray | None = None,
+    generator: nn.Module | None = None,
 ) -> np.ndarray:
     """The generator over a whole Earth region (HxWx3 uint8): its metres need no Mars mapping.
 
     The held-out side-by-side and the region's map viewer show this same picture. ``window_px`` None =
     the model's tile size (a set value must equal it). ``water`` (H, W) is the region's sea mask, for a
-    model with a water input (None = all land).
+    model with a water input (None = all land). ``generator``: a network already built from the file's
+    weights, used instead of loading them (a benchmark's variant of the same model); its file still
+    gives the scaling, inputs and window.
     """
     meta = load_model_meta(Path(model_path))
     scale, conditioning = model_scaling(Path(model_path), None, meta)
@@ -95,7 +102,7 @@ def predict_earth_region(
     if "latitude" in conditioning:
         latitudes = pixel_latitudes(profile["transform"], profile["crs"].to_wkt(), *elev.shape)
     cond = conditioning_stack(scale_elevation(filled, *scale), latitudes, conditioning, water)
-    model = load_generator(Path(model_path))
+    model = load_generator(Path(model_path)) if generator is None else generator.eval()
     return to_uint8(predict_blended(cond, generator_predictor(model), window_px, overlap_px))
 
 

@@ -45,7 +45,7 @@ def training_fields(
 
 
 def steps_line(payload: Mapping[str, Any]) -> str:
-    """``5000 steps``, or for a fine-tuning ``1500 steps, starting from `weights/x/model.pt``` (its init)."""
+    """``5000 steps``, or for a fine-tuning ``500 steps, fine-tuning `weights/x/model.pt```."""
     line = f"{payload.get('step')} steps"
     if init := (payload.get("train_config") or {}).get("init_from"):
         line += f", fine-tuning `{init}`"

@@ -118,8 +118,7 @@ def main() -> None:
         if any(before.get(k) != result[k] for k in ("region", "steps", "ngf")):
             raise SystemExit(f"{args.out}: another region, steps or ngf; --keep adds to the same setup only")
         result["variants"] = before["variants"]
-    models = {"pix2pix": {"ngf": args.ngf, "ndf": args.ngf, "depth": None, "d_layers": 3, "dropout": 0.5},
-              "baseline": {"width": 32}}  # fmt: skip
+    sizes = {"ngf": args.ngf, "ndf": args.ngf, "depth": None, "d_layers": 3, "dropout": 0.5}
     training = {"steps": args.steps, "batch_size": 1, "lr": 2e-4, "beta1": 0.5, "lambda_l1": 100,
                 "decay_start_fraction": 0.5, "checkpoint_every": max(args.steps // 4, 1), "seed": 0,
                 "device": "cpu"}  # fmt: skip
@@ -127,7 +126,7 @@ def main() -> None:
         folder = args.work / re.sub(r"[^a-z0-9]+", "_", name.split(" (")[0].lower()).strip("_")
         variant = dict(VARIANTS[name])
         conditioning = variant.pop("conditioning", args.conditioning)
-        models["pix2pix"] = {k: v for k, v in models["pix2pix"].items() if k != "blur_up"} | variant
+        models = {"pix2pix": sizes | variant, "baseline": {"width": 32}}  # each variant on the same sizes
         t0 = time.perf_counter()
         model = train_terrain("pix2pix", args.packed, models, training, 256, (-500, 9000), folder,
                               threads=args.threads, conditioning=conditioning)  # fmt: skip

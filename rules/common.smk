@@ -13,7 +13,12 @@ from areograph.artefacts.packed import COLOUR_PATCHES, TERRAIN_PAIRS
 from areograph.artefacts.rovers import ROVER_FILES
 from areograph.artefacts.shipped import SHIPPED_FILES
 from areograph.artefacts.viewer import VIEWER_PAGE
-from areograph.config import region_source, run_plan, sea_level_for
+from areograph.config import (
+    colour_method_settings,
+    region_source,
+    run_plan,
+    sea_level_for,
+)
 from areograph.workflow import export_src_path
 
 # Scripts run in a fresh interpreter (or a conda env): let them import the package from src/.

@@ -119,15 +119,9 @@ use rule train_colouriser as train_colour_variant with:
     benchmark:
         results("benchmarks/train_colour_variant/{variant}.tsv")
     params:
-        colouriser=lambda w: ROVERS["colouriser"]
-        | {
-            k: v
-            for k, v in RUN.compare[w.variant].items()
-            if k not in ("sampling", "training")
-        },
-        training=lambda w: ROVERS["training"]
-        | RUN.compare[w.variant].get("training", {}),
-        sampling=lambda w: RUN.compare[w.variant].get("sampling", ROVERS["sampling"]),
+        colouriser=lambda w: colour_method_settings(ROVERS, w.variant)["colouriser"],
+        training=lambda w: colour_method_settings(ROVERS, w.variant)["training"],
+        sampling=lambda w: colour_method_settings(ROVERS, w.variant)["sampling"],
 
 
 use rule train_colouriser as train_colour_baseline with:

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from areograph.config import ConfigError, load_config, run_plan, tiles_shape, validate_config
+from areograph.config import (
+    ConfigError,
+    colour_method_settings,
+    load_config,
+    run_plan,
+    tiles_shape,
+    validate_config,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -236,6 +243,23 @@ def test_rovers_ship_must_name_a_trained_method(config: dict) -> None:
     assert "rovers.ship: value 'wide' is not one of ['colouriser', 'baseline']" in rejected(config)
     config["rovers"]["compare"] = {"wide": {"ngf": 16}}
     validate_config(config)
+
+
+def test_a_colour_variant_goes_over_the_colouriser_and_keeps_its_own_sections() -> None:
+    rovers = load_config(ROOT / "configs" / "colouriser_msl.yaml")["rovers"]
+    base = colour_method_settings(rovers, "colouriser")
+    assert base == {"kind": "colouriser", "colouriser": rovers["colouriser"], "training": rovers["training"],
+                    "sampling": rovers["sampling"]}  # fmt: skip
+    final = colour_method_settings(rovers, "final")  # loss and steps of its own, the rest inherited
+    assert final["colouriser"] == rovers["colouriser"] | {"loss": "l1_colourfulness"}
+    assert final["training"] == rovers["training"] | {"steps": 6000}
+    assert final["sampling"] == rovers["sampling"]
+    sc70 = colour_method_settings(rovers, "global_sc70")
+    assert sc70["sampling"] == {"group_share": {"scenery": 0.7, "hardware": 0.3}}
+    assert "sampling" not in sc70["colouriser"] and "training" not in final["colouriser"]
+    assert colour_method_settings(rovers, "baseline")["kind"] == "baseline"
+    with pytest.raises(ValueError, match="unknown colour method 'wide'"):
+        colour_method_settings(rovers, "wide")
 
 
 def test_run_plan_plans_the_planet_only_when_a_planned_region_is_asked_for(

@@ -196,6 +196,28 @@ def colour_method_dirs(rovers: Mapping[str, Any]) -> dict[str, str]:
             **{v: f"colouriser_{v}" for v in rovers["compare"] or {}}}  # fmt: skip
 
 
+# A rovers.compare variant's keys that are not colouriser keys: they replace / go over their own sections.
+VARIANT_OWN_KEYS = ("sampling", "training")
+
+
+def colour_method_settings(rovers: Mapping[str, Any], method: str) -> dict[str, Any]:
+    """What training one colour method takes: ``kind``, ``colouriser`` keys, ``training`` and ``sampling``.
+
+    A ``rovers.compare`` variant's keys go over ``rovers.colouriser`` (its ``sampling`` replaces, its
+    ``training`` goes over ``rovers.training``); the rules and the sol-block benchmark both read this.
+    """
+    variants = rovers["compare"] or {}
+    if method not in ("colouriser", "baseline", *variants):
+        raise ValueError(f"unknown colour method {method!r}; this config trains {ship_methods(rovers)}")
+    variant = variants.get(method, {})
+    return {
+        "kind": "baseline" if method == "baseline" else "colouriser",
+        "colouriser": rovers["colouriser"] | {k: v for k, v in variant.items() if k not in VARIANT_OWN_KEYS},
+        "training": rovers["training"] | variant.get("training", {}),
+        "sampling": variant.get("sampling", rovers["sampling"]),
+    }
+
+
 def ship_methods(rovers: Mapping[str, Any]) -> list[str]:
     """The colour methods a config trains, which ``rovers.ship`` may name: the two kinds and each variant."""
     return list(colour_method_dirs(rovers))

@@ -29,6 +29,7 @@ from areograph.artefacts.shipped import SHIPPED_FILES, shipped_files
 from areograph.atomic import atomic_path
 from areograph.config import load_config
 from areograph.evaluation.cards import metric_legend, model_card
+from areograph.evaluation.colour import class_table
 from areograph.evaluation.metrics import WHOLE_REGION_METRICS
 from areograph.evaluation.tables import markdown_table, whole_region_rows
 from areograph.training.checkpoint import load_file, write_torch_file
@@ -248,6 +249,19 @@ def _targets(summary: Mapping[str, Any], method: str) -> list[str]:
     return lines
 
 
+def _per_class(metrics: Mapping[str, Any], method: str) -> str:
+    """A Markdown table of the shipped model's and the mean colour's CIEDE2000 per labelled class."""
+    table = class_table(metrics.get("frames") or [], [method, "mean_colour"])
+    if not table:
+        return "The validation frames carry no class labels."
+    lines = ["| class | group | frames | this model | mean colour | ratio |", "|---|---|---|---|---|---|"]
+    for name, row in table.items():
+        ours, mean = row[method], row["mean_colour"]
+        cells = (name, row["group"], row["n_frames"], f"{ours:.2f}", f"{mean:.2f}", f"{ours / mean:.2f}x")
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(lines)
+
+
 def colouriser_card(
     payload: Mapping[str, Any],
     metrics: Mapping[str, Any],
@@ -284,6 +298,7 @@ def colouriser_card(
         "method": method,
         "change": ", ".join(f"{g} {v:+.1f} %" for g, v in change.items()),
         "targets": "\n".join(_targets(metrics["summary"], method)),
+        "per_class": _per_class(metrics, method),
         "licence": COLOURISER_LICENCE,
     }
     return model_card("colour", payload, metrics, fields, method, benchmark_wall_s=benchmark_wall_s)

@@ -105,6 +105,10 @@ def test_quality_filter_report_says_what_it_dropped(subset: Path, filtered: tupl
     assert all(r["split"] in ("train", "val") and r["class_name"] for r in kept_rows)
 
 
+def n_val_frames(split: list[str]) -> int:
+    return sum(s == "val" for s in split)
+
+
 def test_pack_uses_the_authors_split_and_classes_then_evaluates_per_group(
     filtered: tuple[Path, list[Path]], tmp_path: Path
 ) -> None:
@@ -144,6 +148,13 @@ def test_pack_uses_the_authors_split_and_classes_then_evaluates_per_group(
                            tmp_path / "no.tsv", "global")  # fmt: skip
     text = (tmp_path / "s" / "MODEL_CARD.md").read_text()
     assert card.is_file() and "| macro | **global** |" in text and "- hardware: CIEDE2000" in text
+    per_class = saved["per_class"]  # every labelled class of the val split, with its group and frames
+    assert sum(row["n_frames"] for row in per_class.values()) == n_val_frames(split)
+    assert {row["group"] for row in per_class.values()} == {"hardware", "scenery"}
+    name, row = next(iter(per_class.items()))
+    ratio = row["global"] / row["mean_colour"]
+    assert f"| {name} | {row['group']} | {row['n_frames']} | {row['global']:.2f} | " in text
+    assert f"| {ratio:.2f}x |" in text
     run = training_run_of(load_file(global_model))  # the card's device line is the model file's record
     assert f"- **Device**: cpu, precision {run.precision}; wall time {run.wall_s:.0f} s" in text
     n_val = sum(s == "val" for s in split)

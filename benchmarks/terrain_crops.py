@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw
 
 from areograph.evaluation.lattice import lattice_ratios
 from areograph.evaluation.terrain import read_whole_region
+from areograph.geo.geotiff import read_rgb
 from areograph.render.mosaic import hillshade, predict_earth_region
 
 CROP_PX = 512
@@ -77,13 +78,6 @@ def sheet(rows: list[list[tuple[str, np.ndarray]]]) -> Image.Image:
     return out
 
 
-def _read_rgb(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    with rasterio.open(path) as ds:
-        rgb = np.moveaxis(ds.read([1, 2, 3]), 0, -1)
-        valid = ds.read_masks(1) > 0
-    return rgb, valid
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, required=True)
@@ -116,7 +110,7 @@ def main() -> None:
             "lattice_real": lattice_ratios(_cut(region["real"], origin)),
             "lattice_model": lattice_ratios(_cut(model, origin)),
         }
-    mars = [(label, *_read_rgb(Path(path))) for label, path in (m.split("=", 1) for m in args.mars)]
+    mars = [(label, *read_rgb(Path(path))) for label, path in (m.split("=", 1) for m in args.mars)]
     if mars:
         valid_all = np.logical_and.reduce([v for _, _, v in mars])
         h, w = valid_all.shape

@@ -15,11 +15,11 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
 import rasterio
 
 from areograph.artefacts.tileset import region_raster
 from areograph.evaluation.shoreline import water_agreement
+from areograph.geo.geotiff import read_rgb
 
 
 def main() -> None:
@@ -29,8 +29,7 @@ def main() -> None:
     args = ap.parse_args()
     result = {}
     for folder in args.regions:
-        with rasterio.open(region_raster(folder / "imagery")) as src:
-            rgb, valid = np.moveaxis(src.read([1, 2, 3]), 0, -1), src.read_masks(1) > 0
+        rgb, valid = read_rgb(region_raster(folder / "imagery"))
         with rasterio.open(region_raster(folder / "water")) as src:
             water = src.read(1) == 1
             source = src.tags().get("AREOGRAPH_SOURCE", "?")

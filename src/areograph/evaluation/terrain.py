@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from rasterio import open as rasterio_open
 
 from areograph.artefacts.packed import read_packed, read_split
 from areograph.atomic import atomic_path
@@ -32,6 +31,7 @@ from areograph.evaluation.figures import ExampleRow, example_grid, metrics_plot
 from areograph.evaluation.image_metrics import unit_rgb
 from areograph.evaluation.lattice import lattice_ratios_of_tiles, worst_lattice
 from areograph.evaluation.tables import write_metrics_json
+from areograph.geo.geotiff import read_rgb
 from areograph.training.checkpoint import load_generator, model_scaling
 
 log = logging.getLogger("areograph.evaluation")
@@ -84,9 +84,8 @@ def read_whole_region(folders: Mapping[str, str | Path]) -> dict[str, Any]:
     from areograph.render.mosaic import read_elevation, read_water
 
     elev, valid, profile = read_elevation(region_raster(Path(folders["elevation"])))
-    with rasterio_open(region_raster(Path(folders["imagery"]))) as ds:
-        real = np.moveaxis(ds.read([1, 2, 3]), 0, -1)
-        valid &= ds.read_masks(1) > 0
+    real, imagery_valid = read_rgb(region_raster(Path(folders["imagery"])))
+    valid &= imagery_valid
     water_dir = folders.get("water")
     water = read_water(region_raster(Path(water_dir)), elev.shape) if water_dir else None
     return {"elev": elev, "profile": profile, "real": real, "valid": valid, "water": water}
@@ -247,8 +246,7 @@ def region_side_by_side(
 
     elev, valid, profile = read_elevation(Path(elevation_raster))
     water = read_water(None if water_raster is None else Path(water_raster), elev.shape)
-    with rasterio_open(imagery_raster) as ds:
-        real = np.moveaxis(ds.read(), 0, -1)
+    real, _ = read_rgb(imagery_raster)
     filled = np.where(valid, elev, np.median(elev[valid]))
     model_rgb = predict_earth_region(elev, valid, profile, Path(model_path), window_px, overlap_px,
                                      window_override, water)  # fmt: skip

@@ -1,4 +1,5 @@
-"""Write a GeoTIFF the one way the project does: atomically, deflate-compressed, with an internal mask.
+"""Write a GeoTIFF the one way the project does: atomically, deflate-compressed, with an internal mask;
+and read an RGB one back with that mask (:func:`read_rgb`).
 
 Sources, the tiler and the renderers all deliver rasters whose invalid pixels are flagged by an
 internal mask band (GDAL_TIFF_INTERNAL_MASK), so every reader can ask ``dataset_mask()``. Products
@@ -18,6 +19,12 @@ import rasterio.shutil
 from rasterio.io import MemoryFile
 
 from areograph.atomic import atomic_path
+
+
+def read_rgb(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """An RGB raster's bands 1-3 as (H, W, 3) in its own dtype, and its validity (H, W) bool from the mask."""
+    with rasterio.open(path) as src:
+        return np.moveaxis(src.read([1, 2, 3]), 0, -1), src.read_masks(1) > 0
 
 
 def write_geotiff(

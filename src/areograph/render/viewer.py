@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rasterio
 
 from areograph.artefacts.tileset import region_raster
 from areograph.artefacts.viewer import LEAFLET_DIR, TILES_DIR, viewer_page
 from areograph.atomic import atomic_dir
+from areograph.geo.geotiff import read_rgb
 from areograph.render.mosaic import hillshade, predict_earth_region, read_elevation, read_water
 from areograph.render.pyramid import TILE_PX, write_pyramid
 
@@ -106,9 +106,7 @@ def mars_viewer(
 ) -> dict[str, Any]:
     """Terraformed mosaic (top, opacity slider) over the MOLA hillshade it was made from."""
     elev, valid, profile = read_elevation(Path(elevation_raster))
-    with rasterio.open(terraformed_tif) as src:
-        rgb = np.moveaxis(src.read([1, 2, 3]), 0, -1)
-        mosaic_valid = src.read_masks(1) > 0
+    rgb, mosaic_valid = read_rgb(terraformed_tif)
     if rgb.shape[:2] != elev.shape:
         raise ValueError(f"{terraformed_tif}: {rgb.shape[:2]} px, but {elevation_raster} is {elev.shape}")
     gsd = _gsd(profile)
@@ -139,8 +137,7 @@ def earth_viewer(
     """A held-out Earth region: the generator's picture (top, opacity slider) over the real imagery."""
     elev, valid, profile = read_elevation(Path(elevation_raster))
     water = read_water(None if water_raster is None else Path(water_raster), elev.shape)
-    with rasterio.open(imagery_raster) as src:
-        real = np.moveaxis(src.read([1, 2, 3]), 0, -1)
+    real, _ = read_rgb(imagery_raster)
     if real.shape[:2] != elev.shape:
         raise ValueError(f"{imagery_raster}: {real.shape[:2]} px, but {elevation_raster} is {elev.shape}")
     generated = predict_earth_region(elev, valid, profile, Path(model_path), window_px, overlap_px,

@@ -94,6 +94,21 @@ def test_the_metrics_plot_takes_any_number_of_metrics(tmp_path: Path) -> None:
     assert [ax.get_title() for ax in shown][-1] == "m8 (lower is better)"
     assert shown[0].get_yscale() == "log" and shown[1].get_yscale() == "linear"
     assert len(fig.axes) - len(shown) == 3  # the rest of the last row blanked
+    legend = next(ax for ax in fig.axes if not ax.axison).get_legend()  # in the first blank panel
+    assert [t.get_text() for t in legend.get_texts()] == ["x"] and shown[0].get_legend() is None
+    pyplot().close(fig)
+
+
+def test_a_zero_on_a_log_axis_is_written_not_dropped() -> None:
+    """A flat picture's lattice is exactly 0, which a log axis cannot draw: the panel says "0"."""
+    table = (Metric("lattice", DUMMY.fn, True, "x", "grid", log_scale=True), DUMMY)
+    values = {"r": {"model": {"lattice": 4.0, "dummy": 1.0}, "constant": {"lattice": 0.0, "dummy": 2.0}}}
+    fig = metrics_figure(table, values, ["model", "constant"], "zero")
+    lattice = fig.axes[0]
+    heights = [bar.get_height() for bar in lattice.patches]
+    assert heights[0] == 4.0 and np.isnan(heights[1])
+    assert [t.get_text() for t in lattice.texts] == ["0"]
+    assert not fig.axes[1].texts  # a linear axis draws its zero as a bar
     pyplot().close(fig)
 
 

@@ -121,26 +121,41 @@ def metrics_figure(
 ) -> Any:
     """One panel per metric of ``table`` (up to ``cols`` a row), bars per method, grouped by region.
 
-    ``values`` is {region: {method: {metric: value}}}; panels beyond the table's length are blanked.
+    ``values`` is {region: {method: {metric: value}}}; panels beyond the table's length are blanked, and
+    the legend goes in the first blank one (below the panels where none is blank), so it hides no bar.
+    On a log axis a value of 0 (a flat picture's lattice) cannot be drawn as a bar: it is written as a
+    "0" on the panel's floor, so a reader does not take it for a missing bar.
     """
     plt = pyplot()
     regions, metrics = list(values), list(table)
     rows = -(-len(metrics) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.3 * rows), squeeze=False)
-    for ax in axes.ravel()[len(metrics) :]:
+    blank = axes.ravel()[len(metrics) :]
+    for ax in blank:
         ax.axis("off")
     width = 0.8 / len(methods)
     for ax, metric in zip(axes.ravel(), metrics, strict=False):
         if metric.log_scale:
             ax.set_yscale("log")
+        zeros = []
         for k, m in enumerate(methods):
-            vals = [values[r][m][metric.name] for r in regions]
-            ax.bar(np.arange(len(regions)) + k * width, vals, width, label=m)
+            vals = np.array([values[r][m][metric.name] for r in regions], dtype=float)
+            x = np.arange(len(regions)) + k * width
+            if metric.log_scale:
+                zeros += list(x[vals <= 0])
+                vals = np.where(vals > 0, vals, np.nan)
+            ax.bar(x, vals, width, label=m, color=f"C{k}")
+        for x in zeros:
+            ax.annotate("0", (x, 0), xycoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=8)
         ax.set_xticks(np.arange(len(regions)) + 0.4 - width / 2, regions)
         ax.set_title(f"{metric.name} ({metric.direction})", fontsize=10)
-    axes[0][0].legend(fontsize=8)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if len(blank):
+        blank[0].legend(handles, labels, loc="center", fontsize=9, frameon=False)
+    else:
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(methods), 5), fontsize=8, frameon=False)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0 if len(blank) else 0.06, 1, 1))
     return fig
 
 

@@ -108,6 +108,7 @@ def test_a_zero_on_a_log_axis_is_written_not_dropped() -> None:
     heights = [bar.get_height() for bar in lattice.patches]
     assert heights[0] == 4.0 and np.isnan(heights[1])
     assert [t.get_text() for t in lattice.texts] == ["0"]
+    assert lattice.get_ylim()[0] == 1.0  # 4 rises from 10^0, not from just below itself
     assert not fig.axes[1].texts  # a linear axis draws its zero as a bar
     pyplot().close(fig)
 

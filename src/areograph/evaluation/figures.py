@@ -124,7 +124,8 @@ def metrics_figure(
     ``values`` is {region: {method: {metric: value}}}; panels beyond the table's length are blanked, and
     the legend goes in the first blank one (below the panels where none is blank), so it hides no bar.
     On a log axis a value of 0 (a flat picture's lattice) cannot be drawn as a bar: it is written as a
-    "0" on the panel's floor, so a reader does not take it for a missing bar.
+    "0" on the panel's floor, so a reader does not take it for a missing bar; and bars rise from the power
+    of ten below the smallest value, so the smallest is not drawn as a sliver.
     """
     plt = pyplot()
     regions, metrics = list(values), list(table)
@@ -137,14 +138,17 @@ def metrics_figure(
     for ax, metric in zip(axes.ravel(), metrics, strict=False):
         if metric.log_scale:
             ax.set_yscale("log")
-        zeros = []
+        zeros, positive = [], []
         for k, m in enumerate(methods):
             vals = np.array([values[r][m][metric.name] for r in regions], dtype=float)
             x = np.arange(len(regions)) + k * width
             if metric.log_scale:
                 zeros += list(x[vals <= 0])
+                positive += list(vals[vals > 0])
                 vals = np.where(vals > 0, vals, np.nan)
             ax.bar(x, vals, width, label=m, color=f"C{k}")
+        if positive:  # bars rise from a power of ten below the smallest, so the smallest still shows
+            ax.set_ylim(bottom=10.0 ** np.floor(np.log10(min(positive))))
         for x in zeros:
             ax.annotate("0", (x, 0), xycoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=8)
         ax.set_xticks(np.arange(len(regions)) + 0.4 - width / 2, regions)

@@ -243,6 +243,7 @@ rule ship_colouriser:
     input:
         model=RUN.trained_colour[RUN.ship_method],
         metrics=results("eval/colour_trained", METRICS_JSON),
+        packed=results("datasets", COLOUR_PATCHES),
     output:
         **{role: results("ship/colouriser", f) for role, f in SHIPPED_FILES.items()},
     log:

@@ -28,6 +28,7 @@ from areograph.artefacts.model_dir import ModelMeta, model_file
 from areograph.artefacts.shipped import SHIPPED_FILES, shipped_files
 from areograph.atomic import atomic_path
 from areograph.config import load_config
+from areograph.data.colour import training_class_counts
 from areograph.evaluation.cards import metric_legend, model_card
 from areograph.evaluation.colour import class_table
 from areograph.evaluation.metrics import WHOLE_REGION_METRICS
@@ -249,15 +250,20 @@ def _targets(summary: Mapping[str, Any], method: str) -> list[str]:
     return lines
 
 
-def _per_class(metrics: Mapping[str, Any], method: str) -> str:
-    """A Markdown table of the shipped model's and the mean colour's CIEDE2000 per labelled class."""
+def per_class_table(metrics: Mapping[str, Any], method: str, trained: Mapping[str, int] | None = None) -> str:
+    """A Markdown table of the shipped model's and the mean colour's CIEDE2000 per labelled class, with
+    each class's training frames where ``trained`` (data.colour.training_class_counts) is given."""
     table = class_table(metrics.get("frames") or [], [method, "mean_colour"])
     if not table:
         return "The validation frames carry no class labels."
-    lines = ["| class | group | frames | this model | mean colour | ratio |", "|---|---|---|---|---|---|"]
+    head = ["class", "group", "val frames", *(["training frames"] if trained is not None else []),
+            "this model", "mean colour", "ratio"]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, row in table.items():
         ours, mean = row[method], row["mean_colour"]
-        cells = (name, row["group"], row["n_frames"], f"{ours:.2f}", f"{mean:.2f}", f"{ours / mean:.2f}x")
+        counts = [trained.get(name, 0)] if trained is not None else []
+        figures = (f"{ours:.2f}", f"{mean:.2f}", f"{ours / mean:.2f}x")
+        cells = (name, row["group"], row["n_frames"], *counts, *figures)
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     return "\n".join(lines)
 
@@ -270,8 +276,11 @@ def colouriser_card(
     n_bytes: int,
     method: str = "colouriser",
     benchmark_wall_s: float | None = None,
+    trained: Mapping[str, int] | None = None,
 ) -> str:
-    """Markdown card (templates/colour_card.md): data, config, steps, device, wall time, figures, licence."""
+    """Markdown card (templates/colour_card.md): data, config, steps, device, wall time, figures, licence.
+
+    ``trained``: training frames per class (the per-class table shows them beside the val figures)."""
     meta, train_config = payload["extra_meta"], payload["train_config"]
     spec = payload["generator"]["spec"]
     kwargs = {k: v for k, v in spec["kwargs"].items() if k not in ("centres", "weights")}
@@ -298,7 +307,7 @@ def colouriser_card(
         "method": method,
         "change": ", ".join(f"{g} {v:+.1f} %" for g, v in change.items()),
         "targets": "\n".join(_targets(metrics["summary"], method)),
-        "per_class": _per_class(metrics, method),
+        "per_class": per_class_table(metrics, method, trained),
         "licence": COLOURISER_LICENCE,
     }
     return model_card("colour", payload, metrics, fields, method, benchmark_wall_s=benchmark_wall_s)
@@ -314,10 +323,12 @@ def ship_colouriser(
     rovers: Mapping[str, Any],
     benchmark_tsv: str | Path,
     method: str = "colouriser",
+    packed: str | Path | None = None,
 ) -> Path:
     """Write the fp16 model, a copy of the metrics and the model card; fail if the model exceeds 10 MB.
 
-    ``method`` is the shipped model's name in the metrics (``colouriser`` or a ``compare`` variant).
+    ``method`` is the shipped model's name in the metrics (``colouriser`` or a ``compare`` variant);
+    ``packed``, the patches it trained on, gives the card each class's training frames.
     """
     data = load_file(Path(model_path))
     n_bytes = write_fp16(data, Path(out_model), COLOURISER_MAX_BYTES, "10 MB", Path(model_path))
@@ -325,7 +336,8 @@ def ship_colouriser(
     with atomic_path(out_metrics) as tmp:
         tmp.write_text(compact_metrics(metrics))
     wall_s = _benchmark_wall_s(Path(benchmark_tsv))
-    card = colouriser_card(data, metrics, source, rovers, n_bytes, method, wall_s)
+    trained = training_class_counts(packed) if packed is not None else None
+    card = colouriser_card(data, metrics, source, rovers, n_bytes, method, wall_s, trained)
     with atomic_path(out_card) as tmp:
         tmp.write_text(card)
     log.info("shipped %s (%.1f MB) with its model card", out_model, n_bytes / 1e6)

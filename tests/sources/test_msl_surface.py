@@ -120,6 +120,7 @@ def test_pack_uses_the_authors_split_and_classes_then_evaluates_per_group(
     manifest = {r["file"]: r for r in _rows(kept / "MANIFEST.csv")}
     with np.load(packed) as z:
         frames, split, group = z["frames"].tolist(), z["frame_split"].tolist(), z["frame_group"].tolist()
+        classes = z["frame_class"].tolist()
         assert z["train_ab_hist"].sum() > 0
     assert split == [manifest[f]["split"] for f in frames]
     assert group == [manifest[f]["class_group"] for f in frames]
@@ -145,7 +146,7 @@ def test_pack_uses_the_authors_split_and_classes_then_evaluates_per_group(
     card = ship_colouriser(global_model, tmp_path / "m.json", tmp_path / "s" / "model.pt",
                            tmp_path / "s" / "metrics.json", tmp_path / "s" / "MODEL_CARD.md",
                            {"adapter": "msl_surface"}, {"render": {"window_px": None, "overlap_px": None}},
-                           tmp_path / "no.tsv", "global")  # fmt: skip
+                           tmp_path / "no.tsv", "global", packed)  # fmt: skip
     text = (tmp_path / "s" / "MODEL_CARD.md").read_text()
     assert card.is_file() and "| macro | **global** |" in text and "- hardware: CIEDE2000" in text
     per_class = saved["per_class"]  # every labelled class of the val split, with its group and frames
@@ -153,7 +154,8 @@ def test_pack_uses_the_authors_split_and_classes_then_evaluates_per_group(
     assert {row["group"] for row in per_class.values()} == {"hardware", "scenery"}
     name, row = next(iter(per_class.items()))
     ratio = row["global"] / row["mean_colour"]
-    assert f"| {name} | {row['group']} | {row['n_frames']} | {row['global']:.2f} | " in text
+    trained = sum(c == name and s == "train" for c, s in zip(classes, split, strict=True))
+    assert f"| {name} | {row['group']} | {row['n_frames']} | {trained} | {row['global']:.2f} | " in text
     assert f"| {ratio:.2f}x |" in text
     run = training_run_of(load_file(global_model))  # the card's device line is the model file's record
     assert f"- **Device**: cpu, precision {run.precision}; wall time {run.wall_s:.0f} s" in text

@@ -31,12 +31,14 @@ from typing import Any
 
 import numpy as np
 
-from areograph.artefacts.collection import read_manifest, write_manifest
+from areograph.artefacts.collection import manifest_path, read_manifest, write_manifest
+from areograph.artefacts.evaluation import EXAMPLES_PNG, METRICS_JSON
 from areograph.artefacts.model_dir import MODEL_FILE
+from areograph.artefacts.packed import COLOUR_PATCHES
 from areograph.colourise import train_colour
 from areograph.config import colour_method_settings, load_config
 from areograph.data.colour import pack_patches
-from areograph.evaluation.colour import summary_table
+from areograph.evaluation.colour import BASELINES, summary_table
 
 SPLIT_KEYS = ("split", "val_sols", "val_fraction")
 
@@ -52,12 +54,12 @@ def sol_blocks(sols: list[int], folds: int) -> list[list[int]]:
 def pack_fold(kept: Path, header: list[str], rows: list[dict], val_sols: list[int], patches: dict,
               fold_dir: Path) -> Path:  # fmt: skip
     """The fold's packed patches: the training split's frames, ``val_sols`` held out (reused if there)."""
-    packed = fold_dir / "colour_patches.npz"
+    packed = fold_dir / COLOUR_PATCHES
     if not packed.is_file():
         fold_dir.mkdir(parents=True, exist_ok=True)
-        write_manifest(fold_dir, header, rows)
+        manifest = write_manifest(fold_dir, header, rows)
         options = {k: v for k, v in patches.items() if k not in SPLIT_KEYS}
-        pack_patches(kept, fold_dir / "MANIFEST.csv", packed, split="sol", val_sols=val_sols, **options)
+        pack_patches(kept, manifest, packed, split="sol", val_sols=val_sols, **options)
     return packed
 
 
@@ -81,21 +83,20 @@ def evaluate_fold(kept: Path, packed: Path, models: dict[str, str], rovers: dict
     from areograph.config import window_override
     from areograph.evaluation.colour import evaluate_colour
 
-    out = fold_dir / "metrics.json"
+    out = fold_dir / METRICS_JSON
     if not out.is_file():
         torch.set_num_threads(1)
         render = rovers["render"]
         windows = (render["window_px"], render["overlap_px"])
-        evaluate_colour(kept, packed, models, *windows, out, fold_dir / "examples.png", 8,
+        evaluate_colour(kept, packed, models, *windows, out, fold_dir / EXAMPLES_PNG, 8,
                         window_override(render), None, rovers["quality"])  # fmt: skip
     return json.loads(out.read_text())
 
 
-def ratios(summary: dict, methods: list[str]) -> dict:
-    """Each method's mean CIEDE2000 as a fraction of the constant mean colour's, per group."""
-    mean = summary["mean_colour"]
-    return {m: {g: summary[m][g]["ciede2000"] / mean[g]["ciede2000"] for g in summary[m] if g in mean}
-            for m in methods}  # fmt: skip
+def ratios(change_pct: dict, methods: list[str]) -> dict:
+    """Each method's mean CIEDE2000 as a fraction of the constant mean colour's, per group: the
+    evaluation's own ``ciede2000_change_vs_mean_colour_pct`` as a ratio (the issue's targets are ratios)."""
+    return {m: {g: 1.0 + pct / 100.0 for g, pct in change_pct[m].items()} for m in methods}
 
 
 def main() -> None:
@@ -117,10 +118,10 @@ def main() -> None:
     results_dir = Path(config.get("results_dir") or "results")
     kept = results_dir / "rovers" / "kept"
     work = args.work or results_dir / "sol_blocks"
-    header, rows = read_manifest(kept / "MANIFEST.csv")
+    header, rows = read_manifest(manifest_path(kept))
     train_rows = [r for r in rows if r.get("split") == "train"]
     if not train_rows:
-        raise SystemExit(f"{kept}/MANIFEST.csv: no frames of the source's training split (split column)")
+        raise SystemExit(f"{manifest_path(kept)}: no frames of the source's training split (split column)")
     blocks = sol_blocks([int(r["sol"]) for r in train_rows], args.folds)
     load_before, start = os.getloadavg(), time.perf_counter()
 
@@ -137,13 +138,14 @@ def main() -> None:
         n = len(blocks)
         folds = list(pool.map(evaluate_fold, [kept] * n, packs, fold_models, [rovers] * n, fold_dirs))
 
-    all_methods = [*methods, "mean_colour", "greyscale"]
+    all_methods = [*methods, *BASELINES]
     records = [r for fold in folds for r in fold["frames"]]
-    pooled = summary_table(records, all_methods)["summary"]
+    pooled_table = summary_table(records, all_methods)
+    pooled = pooled_table["summary"]
     per_fold = [
         {"sols": [b[0], b[-1]], "n_sols": len(b), "frames": fold["groups"],
          "summary": {m: fold["summary"][m] for m in all_methods},
-         "ratio_vs_mean_colour": ratios(fold["summary"], methods)}
+         "ratio_vs_mean_colour": ratios(fold["ciede2000_change_vs_mean_colour_pct"], methods)}
         for b, fold in zip(blocks, folds, strict=True)
     ]  # fmt: skip
     result: dict[str, Any] = {
@@ -151,7 +153,7 @@ def main() -> None:
         "methods": methods,
         "folds": per_fold,
         "pooled": pooled,
-        "pooled_ratio_vs_mean_colour": ratios(pooled, methods),
+        "pooled_ratio_vs_mean_colour": ratios(pooled_table["ciede2000_change_vs_mean_colour_pct"], methods),
         "train_seconds": {f"fold{k}/{m}": round(v[1], 1) for (k, m), v in trained.items()},
         "wall_s": round(time.perf_counter() - start, 1),
         "load_average": {"before": load_before, "after": os.getloadavg()},

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import rasterio
 
 from areograph.evaluation.lattice import PERIODS, lattice_ratios, worst_lattice
+from areograph.geo.geotiff import read_rgb
 
 
 @pytest.fixture(scope="module")
 def real_rgb(sample_dir) -> np.ndarray:
     """Real Sentinel-2 cloudless imagery of the sample (the western Sierra Nevada), as delivered."""
-    with rasterio.open(sample_dir / "earth" / "s2cloudless2020_sierra_nevada_west.tif") as src:
-        return np.moveaxis(src.read([1, 2, 3]), 0, -1)
+    return read_rgb(sample_dir / "earth" / "s2cloudless2020_sierra_nevada_west.tif")[0]
 
 
 def test_real_imagery_has_no_lattice(real_rgb):

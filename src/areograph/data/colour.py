@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -363,11 +364,8 @@ def training_class_counts(packed: str | Path) -> dict[str, int]:
     z = read_packed(packed, ("frame_class", "frame_split"), optional={"frame_class"})
     if "frame_class" not in z:
         return {}
-    counts: dict[str, int] = {}
-    for name, split in zip(z["frame_class"], z["frame_split"], strict=True):
-        if split == "train" and str(name):
-            counts[str(name)] = counts.get(str(name), 0) + 1
-    return counts
+    pairs = zip(z["frame_class"], z["frame_split"], strict=True)
+    return dict(Counter(str(name) for name, split in pairs if split == "train" and str(name)))
 
 
 @dataclass(frozen=True)

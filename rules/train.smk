@@ -28,8 +28,18 @@ rule train_terrain:
         kind=lambda w: config["terrain_models"][w.model]["kind"],
         conditioning=lambda w: config["terrain_models"][w.model]["conditioning"],
         # the model's own pix2pix keys, steps, lr, init_from over the shared sections
-        models=lambda w: RUN.terrain_training(w.model)["models"],
-        training=lambda w: RUN.terrain_training(w.model)["training"],
+        models=lambda w: config["models"]
+        | {
+            "pix2pix": config["models"]["pix2pix"]
+            | config["terrain_models"][w.model]["pix2pix"]
+        },
+        training=lambda w: config["training"]
+        | {
+            k: v
+            for k, v in config["terrain_models"][w.model].items()
+            if k in ("steps", "lr", "lambda_spectral")
+        }
+        | ({"init_from": RUN.init_from(w.model)} if RUN.init_from(w.model) else {}),
         tile_px=config["tiles"]["size_px"],
         elevation_range_m=config["elevation"]["earth_range_m"],
     script:

@@ -90,19 +90,6 @@ def test_fine_tuning_from_a_missing_file_is_refused(
     assert run_plan(checked, ROOT).init_from("baseline") is None
 
 
-def test_a_terrain_model_goes_over_the_shared_sections(config: dict) -> None:
-    name = next(iter(config["terrain_models"]))
-    own = {"steps": 7, "lr": 1e-5, "init_from": "weights/terrain_pix2pix/model.pt"}
-    config["terrain_models"][name] |= own | {"pix2pix": {"blur_up": 1}}
-    plan = run_plan(validate_config(config, base_dirs=[ROOT]), ROOT)
-    mine, other = plan.terrain_training(name), plan.terrain_training("baseline")
-    assert mine["models"]["pix2pix"] == config["models"]["pix2pix"] | {"blur_up": 1}
-    assert mine["models"]["baseline"] == config["models"]["baseline"]
-    assert mine["training"] == config["training"] | own | {"init_from": plan.init_from(name)}
-    assert other == {"models": config["models"] | {"pix2pix": config["models"]["pix2pix"]},
-                     "training": config["training"]}  # fmt: skip
-
-
 def test_duplicate_region_names(config: dict) -> None:
     config["regions"].append(copy.deepcopy(config["regions"][0]))
     assert "region name 'sierra' is used more than once" in rejected(config)

@@ -196,8 +196,6 @@ def colour_method_dirs(rovers: Mapping[str, Any]) -> dict[str, str]:
             **{v: f"colouriser_{v}" for v in rovers["compare"] or {}}}  # fmt: skip
 
 
-# The keys of a terrain_models entry that go over the training section (init_from too, once resolved).
-TERRAIN_TRAINING_KEYS = ("steps", "lr", "lambda_spectral")
 # A rovers.compare variant's keys that are not colouriser keys: they replace / go over their own sections.
 VARIANT_OWN_KEYS = ("sampling", "training")
 
@@ -492,18 +490,6 @@ class RunPlan:
         """The file a ``terrain_models`` entry fine-tunes from, found as the weights are (workflow_path)."""
         value = self.config["terrain_models"][model].get("init_from")
         return workflow_path(value, self.workflow_dir) if value else None
-
-    def terrain_training(self, model: str) -> dict[str, Any]:
-        """What training one ``terrain_models`` entry takes: ``models`` (its own ``pix2pix`` keys over
-        ``models.pix2pix``) and ``training`` (its ``steps``, ``lr`` and ``lambda_spectral`` over
-        ``training``, and ``init_from`` found as the weights are); the terrain twin of
-        :func:`colour_method_settings`."""
-        spec, config = self.config["terrain_models"][model], self.config
-        models = config["models"] | {"pix2pix": config["models"]["pix2pix"] | spec["pix2pix"]}
-        training = config["training"] | {k: v for k, v in spec.items() if k in TERRAIN_TRAINING_KEYS}
-        if init := self.init_from(model):
-            training |= {"init_from": init}
-        return {"models": models, "training": training}
 
     @property
     def opportunity_model_file(self) -> str:

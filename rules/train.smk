@@ -27,7 +27,8 @@ rule train_terrain:
     params:
         kind=lambda w: config["terrain_models"][w.model]["kind"],
         conditioning=lambda w: config["terrain_models"][w.model]["conditioning"],
-        # the model's own pix2pix keys, steps, lr, init_from over the shared sections
+        # the model's own pix2pix keys, steps, lr, init_from over the shared sections; read here, not in a
+        # helper, so test_dvc_share sees which config keys the rule reads (its DVC stage params)
         models=lambda w: config["models"]
         | {
             "pix2pix": config["models"]["pix2pix"]
